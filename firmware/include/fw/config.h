@@ -1,0 +1,64 @@
+/*
+ * Run-time configuration: an INI-style file (docs/configuration.md) read at
+ * start over built-in defaults. Every key is declared once in a table with
+ * its type and allowed range; a bad value, an unknown key or a malformed
+ * line stops start-up with a message naming the file, line, key and what is
+ * allowed.
+ */
+#ifndef FW_CONFIG_H
+#define FW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw/log.h"
+
+#define CONFIG_STR_MAX 128
+#define CONFIG_ERR_MAX 512
+
+struct fw_config {
+	/* [device] */
+	char office_name[CONFIG_STR_MAX];
+	/* [log] */
+	enum log_level log_level;
+	/* [http] */
+	char http_listen[CONFIG_STR_MAX];
+	int http_port;
+	bool http_allow_lan;
+	int http_body_max;
+	/* [uplink] 0 means the board's default */
+	uint32_t uplink_ip;
+	uint32_t uplink_netmask;
+	uint32_t uplink_gateway;
+	/* [city] */
+	uint32_t city_ip;
+	int city_port;
+	char city_hostname[CONFIG_STR_MAX];
+	/* [storage] */
+	int storage_checkpoint_idle_s;
+	int storage_journal_limit_kb;
+	int storage_heap_limit_kb;
+	/* [watchdog] */
+	int watchdog_timeout_s;
+};
+
+/* Fill cfg with the built-in defaults. */
+void config_defaults(struct fw_config *cfg);
+
+/*
+ * Apply the file at path over cfg.
+ * @retval 0 applied
+ * @retval -ENOENT the file does not exist (err says so)
+ * @retval -EINVAL a bad line; err holds "FILE:LINE: key 'k': ..."
+ */
+int config_load(struct fw_config *cfg, const char *path, char err[CONFIG_ERR_MAX]);
+
+/* Apply text held in memory; name is used in messages. Same returns. */
+int config_parse(struct fw_config *cfg, const char *text, size_t len, const char *name,
+		 char err[CONFIG_ERR_MAX]);
+
+/* Check combinations across keys (e.g. a LAN address without allow_lan). */
+int config_check(const struct fw_config *cfg, char err[CONFIG_ERR_MAX]);
+
+#endif /* FW_CONFIG_H */
