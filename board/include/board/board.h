@@ -6,6 +6,8 @@
 #ifndef BOARD_BOARD_H
 #define BOARD_BOARD_H
 
+#include <stdbool.h>
+
 #include "hal/devices.h"
 
 struct board_params {
@@ -15,6 +17,7 @@ struct board_params {
 struct board {
 	const char *name;
 	const char *description;
+	bool use_syslog; /* a real board logs to syslog as well as stderr */
 	/* Fill devs. @retval 0, -ENODEV a required device is missing, -EIO */
 	int (*init)(const struct board_params *p, struct hal_devices *devs);
 	void (*deinit)(struct hal_devices *devs);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include "hal/clock.h"
 
@@ -53,7 +54,7 @@ struct loop {
 	pthread_mutex_t lock; /* guards posts */
 	struct loop_post posts[LOOP_MAX_POSTS];
 	unsigned post_head, post_count;
-	volatile int stop;
+	volatile sig_atomic_t stop;
 };
 
 /* @retval 0, -EMFILE no descriptor for the wake pipe */

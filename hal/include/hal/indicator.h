@@ -7,8 +7,8 @@
 
 enum hal_indicator_id {
 	HAL_IND_STATUS = 0, /* power / firmware health */
-	HAL_IND_UPLINK,     /* link to the city platform */
-	HAL_IND_ALERT,      /* needs a person: urging notice, printer fault */
+	HAL_IND_UPLINK,	    /* link to the city platform */
+	HAL_IND_ALERT,	    /* needs a person: urging notice, printer fault */
 	HAL_IND_BUZZER,
 	HAL_IND_COUNT,
 };
@@ -23,7 +23,7 @@ enum hal_indicator_mode {
 struct hal_indicator;
 
 struct hal_indicator_ops {
-	/* @retval 0 set, -ENODEV the board has no such output, -EIO */
+	/* @retval 0 set, -ENODEV the board has no such output, -EINVAL bad mode, -EIO */
 	int (*set)(struct hal_indicator *ind, enum hal_indicator_id id,
 		   enum hal_indicator_mode mode);
 };

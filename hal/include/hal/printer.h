@@ -11,13 +11,16 @@
 
 struct hal_printer;
 
+/* Largest job print() accepts (a long order slip with a QR code is ~10 KiB). */
+#define HAL_PRINTER_JOB_MAX (1024 * 1024)
+
 enum hal_printer_state {
 	HAL_PRINTER_READY = 0,
-	HAL_PRINTER_PAPER_LOW,  /* prints, but paper is running out */
+	HAL_PRINTER_PAPER_LOW, /* prints, but paper is running out */
 	HAL_PRINTER_PAPER_OUT,
 	HAL_PRINTER_COVER_OPEN,
-	HAL_PRINTER_OFFLINE,    /* no answer, unplugged, powered off */
-	HAL_PRINTER_ERROR,      /* cutter jam, overheating, other fault */
+	HAL_PRINTER_OFFLINE, /* no answer, unplugged, powered off */
+	HAL_PRINTER_ERROR,   /* cutter jam, overheating, other fault */
 };
 
 struct hal_printer_ops {
@@ -28,6 +31,9 @@ struct hal_printer_ops {
 	 * @retval 0 the whole job was accepted and the printer reports no fault
 	 * @retval -ENOSPC out of paper, -EBUSY cover open, -ENODEV offline,
 	 *         -EIO any other fault, -ETIMEDOUT the printer stopped taking data
+	 * @retval -EINVAL empty job or longer than HAL_PRINTER_JOB_MAX
+	 * Any error means the job must be counted as not printed (part of it
+	 * may be on paper when the fault came during the job).
 	 */
 	int (*print)(struct hal_printer *p, const uint8_t *job, size_t len);
 };

@@ -6,17 +6,20 @@
 #ifndef HAL_WATCHDOG_H
 #define HAL_WATCHDOG_H
 
+#define HAL_WATCHDOG_TIMEOUT_MAX_S 3600
+
 struct hal_watchdog;
 
 struct hal_watchdog_ops {
 	/*
-	 * Arm with a timeout in seconds.
+	 * Arm with a timeout in seconds (1..3600), or re-arm with a new one.
 	 * @retval 0 armed
+	 * @retval -EINVAL timeout out of range
 	 * @retval -ENODEV no watchdog device
 	 * @retval -EIO the device refused
 	 */
 	int (*start)(struct hal_watchdog *w, int timeout_s);
-	/* @retval 0 kicked, -EIO if the device refused the keep-alive */
+	/* @retval 0 kicked, -EIO the device refused the keep-alive, -EBADF not started */
 	int (*kick)(struct hal_watchdog *w);
 	/* Disarm (magic close); safe to call when not started. */
 	void (*stop)(struct hal_watchdog *w);

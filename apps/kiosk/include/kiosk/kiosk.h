@@ -1,0 +1,183 @@
+/*
+ * The local HTTP server: the kiosk web shell and the JSON API under /api/v1,
+ * on libmicrohttpd, bound to loopback unless the office LAN is switched on.
+ *
+ * Every request goes through one dispatch function: path check, route
+ * lookup (404 / 405 with Allow), body cap (413), then the handler. Routes
+ * come from a table in struct kiosk: the server's own (health) plus those
+ * other apps add with kiosk_route_add() before kiosk_start(). Each route
+ * carries a `roles` mask that the staff-accounts work will enforce in that
+ * one dispatch function; today every route is public.
+ *
+ * Every API error has one shape (docs/local-api.md):
+ *   {"error": {"code": "not_found", "message": "...", "message_zh": "..."}}
+ */
+#ifndef KIOSK_KIOSK_H
+#define KIOSK_KIOSK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "fw/config.h"
+#include "fw/embed.h"
+
+/* Routes the table holds, the server's own included. */
+#define KIOSK_MAX_ROUTES 64
+/* Concurrent connections; one thread each (handlers may block briefly). */
+#define KIOSK_MAX_CONNECTIONS 32
+/* Seconds of inactivity after which a connection is closed. */
+#define KIOSK_CONN_TIMEOUT_S 30
+
+/* Who may call a route. 0 (KIOSK_ROLE_PUBLIC) needs no login. */
+enum kiosk_role {
+	KIOSK_ROLE_PUBLIC = 0,
+	KIOSK_ROLE_STAFF = 1u << 0,
+	KIOSK_ROLE_SUPERVISOR = 1u << 1,
+	KIOSK_ROLE_TECHNICIAN = 1u << 2,
+};
+
+struct kiosk;
+struct kiosk_request;
+struct MHD_Daemon;
+struct MHD_Connection;
+struct MHD_Response;
+
+/*
+ * A route handler. Runs on an HTTP connection thread: it must not touch
+ * state owned by the main loop without its own locking, and must not block
+ * for long. It answers with one kiosk_reply_*() call and returns 0; or it
+ * returns a negative errno without replying and the dispatcher answers with
+ * the matching error (-EINVAL/-EBADMSG 400, -EACCES/-EPERM 403, -ENOENT
+ * 404, -EEXIST 409, -EBUSY/-EAGAIN 503, anything else 500).
+ */
+typedef int (*kiosk_handler_fn)(struct kiosk_request *req, void *arg);
+
+struct kiosk_route {
+	const char *method; /* "GET", "POST", ...; GET routes also answer HEAD */
+	const char *path;   /* "/api/v1/health"; with prefix, "/api/v1/orders/" */
+	bool prefix;	    /* match every path starting with `path` */
+	unsigned roles;	    /* enum kiosk_role mask; reserved, not enforced yet */
+	kiosk_handler_fn handler;
+	void *arg;
+};
+
+/* One request, as a handler sees it. Valid only during the handler call. */
+struct kiosk_request {
+	struct kiosk *k;
+	const struct kiosk_route *route;
+	const char *method; /* the request's own method ("HEAD" for a HEAD) */
+	const char *path;   /* decoded, checked: starts with '/', no ".." */
+	const char *rest;   /* for a prefix route, the part of path after it */
+	const char *body;   /* NUL-terminated; "" when there is none */
+	size_t body_len;    /* <= kiosk_params.body_max */
+	/* private to the server */
+	struct MHD_Connection *conn;
+	struct MHD_Response *resp;
+	unsigned status;
+};
+
+/*
+ * Fills `out` (an empty JSON object) for GET /api/v1/health. Runs on an
+ * HTTP thread, so it must be thread-safe. The server adds "office_name"
+ * from the config when the callback has not. The shell reads these keys
+ * (docs/local-api.md); others are harmless:
+ *   "firmware": "0.1.0", "board": {"name": "sim", ...},
+ *   "database": {"state": "ok" | "recovered" | "closed"},
+ *   "uplink": {"state": "up" | "down" | "off"}
+ */
+typedef void (*kiosk_health_fn)(cJSON *out, void *arg);
+
+struct kiosk_params {
+	/* http_listen, http_port (0: any free port), http_allow_lan,
+	 * http_body_max, office_name. Copied at start. */
+	const struct fw_config *cfg;
+	kiosk_health_fn health; /* may be NULL: health carries office_name only */
+	void *health_arg;
+	/* Static files; NULL means the built-in shell (kiosk_web_files). */
+	const struct fw_embed_file *files;
+};
+
+/*
+ * The server. Allocate it anywhere and zero it (or kiosk_init()); add routes;
+ * start; stop. Fields are private.
+ */
+struct kiosk {
+	struct MHD_Daemon *daemon;
+	struct kiosk_route routes[KIOSK_MAX_ROUTES];
+	unsigned nroutes;
+	const struct fw_embed_file *files;
+	kiosk_health_fn health;
+	void *health_arg;
+	size_t body_max;
+	uint16_t port;
+	char office_name[CONFIG_STR_MAX];
+};
+
+/* The web shell compiled into the firmware (apps/kiosk/web/). */
+extern const struct fw_embed_file kiosk_web_files[];
+
+/* Reset k to a stopped server with no app routes. Same as zeroing it. */
+void kiosk_init(struct kiosk *k);
+
+/*
+ * Add a route (copied; the strings it points to must outlive the server).
+ * Exact routes are matched before prefix routes; among prefixes the longest
+ * wins; the server's own routes cannot be replaced.
+ * @retval 0 added
+ * @retval -EINVAL missing method/path/handler, or path not starting with '/'
+ * @retval -EEXIST the same method and path is already routed
+ * @retval -ENOSPC the table is full (KIOSK_MAX_ROUTES)
+ * @retval -EBUSY the server is running; add routes before kiosk_start()
+ */
+int kiosk_route_add(struct kiosk *k, const struct kiosk_route *r);
+
+/*
+ * Bind to cfg->http_listen:http_port and serve on internal threads.
+ * @retval 0 serving; kiosk_port() tells the port
+ * @retval -EINVAL the listen address is not an IPv4 address, a bad port or body cap
+ * @retval -EACCES a non-loopback address without http_allow_lan
+ * @retval -EADDRINUSE the port is taken (logged with what to do)
+ * @retval -EADDRNOTAVAIL the address is not one of this machine's
+ * @retval -EALREADY already running
+ * @retval -EIO libmicrohttpd could not start for another reason (logged)
+ */
+int kiosk_start(struct kiosk *k, const struct kiosk_params *p);
+
+/* Stop serving: waits for the connection threads. Safe on a stopped server. */
+void kiosk_stop(struct kiosk *k);
+
+/* The bound port (the real one when 0 was asked), 0 when stopped. */
+uint16_t kiosk_port(const struct kiosk *k);
+
+/*
+ * Replies. Each handler calls exactly one of these; a second call fails.
+ * @retval 0 the reply will be sent when the handler returns
+ * @retval -EALREADY the handler already replied
+ * @retval -ENOMEM out of memory (the dispatcher then answers 500)
+ */
+/* body is serialised (not consumed); Content-Type application/json. */
+int kiosk_reply_json(struct kiosk_request *req, unsigned status, const cJSON *body);
+/* The error shape; code is a short snake_case word, messages in English and Chinese. */
+int kiosk_reply_error(struct kiosk_request *req, unsigned status, const char *code,
+		      const char *message, const char *message_zh);
+/* Any bytes (copied) with the given Content-Type. */
+int kiosk_reply(struct kiosk_request *req, unsigned status, const char *mime, const void *data,
+		size_t len);
+
+/*
+ * Add a header to the reply already made (e.g. Set-Cookie).
+ * @retval 0, -EINVAL no reply yet or a bad header, -ENOMEM
+ */
+int kiosk_reply_header(struct kiosk_request *req, const char *name, const char *value);
+
+/* A request header or query argument, NULL when absent. */
+const char *kiosk_req_header(const struct kiosk_request *req, const char *name);
+const char *kiosk_req_query(const struct kiosk_request *req, const char *key);
+
+/* The body parsed as JSON (caller frees with cJSON_Delete), NULL if empty or invalid. */
+cJSON *kiosk_req_json(const struct kiosk_request *req);
+
+#endif /* KIOSK_KIOSK_H */

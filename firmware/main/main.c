@@ -1,0 +1,398 @@
+/*
+ * hotline-edge: the appliance daemon. This file is the composition root: it
+ * reads the command line and configuration, picks the board, starts the
+ * firmware services (random numbers, storage, the uplink stack), the apps
+ * (the local HTTP server) and then runs the main loop until SIGINT/SIGTERM,
+ * when it stops everything in reverse order. Nothing here is domain logic.
+ *
+ * Start-up order matters for one reason: anything a person could see must
+ * come after storage, so no screen ever shows data that is not yet safe.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "board/board.h"
+#include "fw/config.h"
+#include "fw/exitcodes.h"
+#include "fw/log.h"
+#include "fw/loop.h"
+#include "fw/rng.h"
+#include "fw/store.h"
+#include "hal/net.h"
+#include "kiosk/kiosk.h"
+
+#define MOD "main"
+
+struct app {
+	struct fw_config cfg;
+	const struct board *board;
+	struct hal_devices devs;
+	struct loop loop;
+	struct store_status store;
+	sqlite3 *db;
+	int64_t started_mono;
+	bool uplink_started;
+	bool uplink_was_up;
+	bool watchdog_on;
+	struct loop_timer wd_timer;
+	struct loop_timer ckpt_timer;
+	struct loop_timer link_timer;
+	int64_t last_data_version;
+	int64_t last_changes;
+	bool dirty;
+	struct kiosk kiosk;
+};
+
+static struct app app;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: hotline-edge [OPTIONS]\n"
+		"The county 12345 hotline appliance: ticket queue, work orders, sync with the city.\n"
+		"\n"
+		"  --board NAME      board to run on (default: %s); --list-boards shows them\n"
+		"  --data-dir DIR    where the database, keys and print spool live\n"
+		"                    (default: the board's own data directory)\n"
+		"  --config FILE     configuration file (default: DATA_DIR/hotline-edge.conf if it exists)\n"
+		"  --check-config    read and check the configuration, then exit\n"
+		"  --list-boards     list the boards built into this firmware\n"
+		"  --version         print the firmware version\n"
+		"  --help            this text\n"
+		"\n"
+		"Exit codes: 0 stopped cleanly; 1 could not start (a device, the database or the\n"
+		"port failed; the log says which); 2 bad command line or configuration;\n"
+		"3 the database was written by a newer firmware; 4 the watchdog expired (sim board).\n",
+		board_default()->name);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	loop_stop(&app.loop);
+}
+
+static void health(cJSON *out, void *arg)
+{
+	struct app *a = arg;
+	cJSON *board = cJSON_AddObjectToObject(out, "board");
+	cJSON *db = cJSON_AddObjectToObject(out, "database");
+	cJSON *up = cJSON_AddObjectToObject(out, "uplink");
+
+	cJSON_AddStringToObject(out, "firmware", HE_VERSION);
+	cJSON_AddNumberToObject(out, "uptime_s",
+				(double)((hal_clock_mono_ms(a->devs.clock) - a->started_mono) / 1000));
+	cJSON_AddStringToObject(out, "office_name", a->cfg.office_name);
+	cJSON_AddStringToObject(board, "name", a->devs.info.name);
+	cJSON_AddStringToObject(board, "model", a->devs.info.model);
+	cJSON_AddStringToObject(board, "arch", a->devs.info.arch);
+	cJSON_AddStringToObject(board, "serial", a->devs.info.serial);
+	cJSON_AddStringToObject(db, "state", store_state_name(a->store.state));
+	cJSON_AddNumberToObject(db, "schema", a->store.schema_version);
+	if (a->store.state == STORE_RECOVERED) {
+		cJSON_AddStringToObject(db, "damaged_file", a->store.damaged_path);
+	}
+	cJSON_AddStringToObject(up, "state", !a->uplink_started ? "disabled"
+					     : net_is_up()      ? "up"
+								: "down");
+}
+
+static void kick_watchdog(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+
+	if (hal_watchdog_kick(a->devs.watchdog) < 0) {
+		log_warn(MOD, "the watchdog refused a keep-alive; the board may reset");
+	}
+}
+
+/*
+ * Checkpoint (TRUNCATE) once the database has been quiet for a whole
+ * period, so the WAL does not grow while the office is busy and is folded
+ * back into the main file when it is not.
+ */
+static void maybe_checkpoint(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+	sqlite3_stmt *st;
+	int64_t version = -1;
+	int64_t changes = sqlite3_total_changes64(a->db);
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			version = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_finalize(st);
+	}
+	if (version != a->last_data_version || changes != a->last_changes) {
+		a->last_data_version = version;
+		a->last_changes = changes;
+		a->dirty = true;
+		return;
+	}
+	if (a->dirty && store_checkpoint(a->db) == 0) {
+		a->dirty = false;
+	}
+}
+
+static void watch_uplink(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+	bool up = net_is_up();
+
+	if (up != a->uplink_was_up) {
+		a->uplink_was_up = up;
+		if (up) {
+			log_info(MOD, "uplink is up");
+		} else {
+			log_warn(MOD, "uplink is down: check the cable of the uplink port; "
+				      "work goes on and is sent when the link returns");
+		}
+		if (a->devs.indicators) {
+			hal_indicator_set(a->devs.indicators, HAL_IND_UPLINK,
+					  up ? HAL_IND_ON : HAL_IND_BLINK_SLOW);
+		}
+	}
+}
+
+static int start_uplink(struct app *a)
+{
+	struct hal_uplink_addr addr = a->devs.uplink_addr;
+	uint32_t seed;
+	int rc;
+
+	if (!a->devs.uplink) {
+		log_warn(MOD, "this board has no uplink; running offline");
+		return 0;
+	}
+	if (a->cfg.uplink_ip) {
+		addr.ip = a->cfg.uplink_ip;
+		addr.netmask = a->cfg.uplink_netmask;
+		addr.gateway = a->cfg.uplink_gateway;
+	}
+	if (!addr.ip) {
+		log_warn(MOD, "the uplink has no address: set address, netmask and gateway in the "
+			      "[uplink] section of the configuration; running offline");
+		return 0;
+	}
+	rc = rng_bytes(&seed, sizeof(seed));
+	if (rc < 0) {
+		return rc;
+	}
+	rc = net_up(a->devs.uplink, &addr, seed);
+	if (rc < 0) {
+		/* The office keeps working offline; sync retries are the sync app's. */
+		log_err(MOD, "the uplink could not be started (%s); running offline",
+			strerror(-rc));
+		return 0;
+	}
+	a->uplink_started = true;
+	return 0;
+}
+
+static int run(struct app *a, const char *data_dir)
+{
+	struct board_params bp = { .data_dir = data_dir };
+	struct kiosk_params kp;
+	int rc, exit_code = EXIT_START_FAILED;
+
+	rc = a->board->init(&bp, &a->devs);
+	if (rc < 0) {
+		log_err(MOD, "board '%s' could not start: %s", a->board->name, strerror(-rc));
+		return EXIT_START_FAILED;
+	}
+	a->started_mono = hal_clock_mono_ms(a->devs.clock);
+	log_info(MOD, "hotline-edge %s on board %s (%s), data in %s", HE_VERSION,
+		 a->devs.info.name, a->devs.info.model, a->devs.paths.data_dir);
+
+	rc = rng_init();
+	if (rc < 0) {
+		log_err(MOD, "no source of randomness: %s", strerror(-rc));
+		goto out_board;
+	}
+	rc = store_init(a->devs.paths.data_dir, &a->store);
+	if (rc == -EPROTO) {
+		exit_code = EXIT_DB_TOO_NEW;
+		goto out_rng;
+	}
+	if (rc < 0) {
+		log_err(MOD, "the database in %s could not be opened: %s", a->devs.paths.data_dir,
+			strerror(-rc));
+		goto out_rng;
+	}
+	rc = store_open(a->devs.paths.data_dir, &a->db);
+	if (rc < 0) {
+		goto out_rng;
+	}
+	rc = loop_init(&a->loop, a->devs.clock);
+	if (rc < 0) {
+		goto out_db;
+	}
+	rc = start_uplink(a);
+	if (rc < 0) {
+		goto out_loop;
+	}
+
+	kp = (struct kiosk_params){
+		.cfg = &a->cfg,
+		.health = health,
+		.health_arg = a,
+	};
+	rc = kiosk_start(&a->kiosk, &kp);
+	if (rc < 0) {
+		goto out_net;
+	}
+
+	if (a->cfg.watchdog_timeout_s > 0 && a->devs.watchdog) {
+		rc = hal_watchdog_start(a->devs.watchdog, a->cfg.watchdog_timeout_s);
+		if (rc < 0) {
+			log_err(MOD, "the watchdog could not be armed: %s", strerror(-rc));
+		} else {
+			a->watchdog_on = true;
+			loop_timer_start(&a->loop, &a->wd_timer, 0,
+					 a->cfg.watchdog_timeout_s * 1000 / 3, kick_watchdog, a);
+		}
+	}
+	loop_timer_start(&a->loop, &a->ckpt_timer, a->cfg.storage_checkpoint_idle_s * 1000,
+			 a->cfg.storage_checkpoint_idle_s * 1000, maybe_checkpoint, a);
+	loop_timer_start(&a->loop, &a->link_timer, 0, 1000, watch_uplink, a);
+	if (a->devs.indicators) {
+		hal_indicator_set(a->devs.indicators, HAL_IND_STATUS, HAL_IND_ON);
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info(MOD, "ready");
+	loop_run(&a->loop);
+	log_info(MOD, "stopping");
+	exit_code = EXIT_OK;
+
+	if (a->watchdog_on) {
+		hal_watchdog_stop(a->devs.watchdog);
+	}
+	kiosk_stop(&a->kiosk);
+out_net:
+	if (a->uplink_started) {
+		net_down();
+	}
+out_loop:
+	loop_free(&a->loop);
+out_db:
+	store_checkpoint(a->db);
+	store_close(a->db);
+out_rng:
+	rng_free();
+out_board:
+	if (a->board->deinit) {
+		a->board->deinit(&a->devs);
+	}
+	log_info(MOD, "stopped (exit code %d)", exit_code);
+	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "board", required_argument, NULL, 'b' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "list-boards", no_argument, NULL, 'l' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *board_name = NULL, *data_dir = NULL, *config_path = NULL;
+	char default_conf[PATH_MAX];
+	char err[CONFIG_ERR_MAX];
+	bool check_only = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			board_name = optarg;
+			break;
+		case 'd':
+			data_dir = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'l':
+			for (const struct board *const *b = board_table; *b; b++) {
+				printf("%-12s %s\n", (*b)->name, (*b)->description);
+			}
+			return EXIT_OK;
+		case 'V':
+			printf("hotline-edge %s\n", HE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hotline-edge: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	app.board = board_name ? board_find(board_name) : board_default();
+	if (!app.board) {
+		fprintf(stderr, "hotline-edge: no board named '%s'; built-in boards:", board_name);
+		for (const struct board *const *b = board_table; *b; b++) {
+			fprintf(stderr, " %s", (*b)->name);
+		}
+		fprintf(stderr, "\n");
+		return EXIT_USAGE;
+	}
+
+	config_defaults(&app.cfg);
+	if (!config_path && data_dir) {
+		struct stat st;
+
+		snprintf(default_conf, sizeof(default_conf), "%s/hotline-edge.conf", data_dir);
+		if (stat(default_conf, &st) == 0) {
+			config_path = default_conf;
+		}
+	}
+	if (config_path) {
+		rc = config_load(&app.cfg, config_path, err);
+		if (rc == 0) {
+			rc = config_check(&app.cfg, err);
+		}
+	} else {
+		rc = config_check(&app.cfg, err);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "hotline-edge: configuration error: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (check_only) {
+		printf("configuration %s is valid\n", config_path ? config_path : "(defaults)");
+		return EXIT_OK;
+	}
+	log_set_level(app.cfg.log_level);
+	log_use_syslog(app.board->use_syslog);
+	return run(&app, data_dir);
+}

@@ -1,0 +1,343 @@
+/*
+ * The whole daemon as a technician meets it: command line, exit codes,
+ * configuration errors, start-up with a real database and HTTP server, the
+ * health route, a database from a newer firmware refused, and a clean stop
+ * on SIGTERM and SIGINT. The daemon's command is given on our command line
+ * (in the arm64 build it is prefixed by the qemu wrapper).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+static char **daemon_cmd;
+static int daemon_argc;
+static char tmpdir[PATH_MAX];
+
+struct run {
+	pid_t pid;
+	int err_fd; /* the daemon's stderr */
+	char err[16384];
+	size_t err_len;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void start(struct run *r, const char *const *args)
+{
+	char *argv[32];
+	int n = 0, p[2];
+
+	for (int i = 0; i < daemon_argc; i++) {
+		argv[n++] = daemon_cmd[i];
+	}
+	for (int i = 0; args[i] && n < 31; i++) {
+		argv[n++] = (char *)args[i];
+	}
+	argv[n] = NULL;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	memset(r, 0, sizeof(*r));
+	r->pid = fork();
+	assert_true(r->pid >= 0);
+	if (r->pid == 0) {
+		dup2(p[1], 2);
+		dup2(p[1], 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	r->err_fd = p[0];
+	fcntl(r->err_fd, F_SETFL, O_NONBLOCK);
+}
+
+static void drain(struct run *r, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = r->err_fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, timeout_ms) > 0) {
+		ssize_t n;
+
+		while (r->err_len < sizeof(r->err) - 1 &&
+		       (n = read(r->err_fd, r->err + r->err_len, sizeof(r->err) - 1 - r->err_len)) >
+			       0) {
+			r->err_len += (size_t)n;
+		}
+		r->err[r->err_len] = '\0';
+	}
+}
+
+/* Wait for the exit, bounded; returns the exit code (or 128+signal). */
+static int finish(struct run *r, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(r->pid, &status, WNOHANG);
+
+		if (w == r->pid) {
+			break;
+		}
+		if (now_ms() > end) {
+			kill(r->pid, SIGKILL);
+			waitpid(r->pid, &status, 0);
+			drain(r, 0);
+			fail_msg("daemon did not exit within %d ms; output:\n%s", timeout_ms,
+				 r->err);
+		}
+		drain(r, 20);
+	}
+	drain(r, 0);
+	close(r->err_fd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_to_end(const char *const *args, struct run *r)
+{
+	start(r, args);
+	return finish(r, 20000);
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* GET path from 127.0.0.1:port; returns the HTTP status or -1 when no answer. */
+static int http_get(int port, const char *path, char *body, size_t len)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char req[256], buf[16384];
+	size_t got = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), status = -1;
+	struct timeval tv = { .tv_sec = 5 };
+	ssize_t n;
+	char *p;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		 path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1) {
+		return -1;
+	}
+	p = strstr(buf, "\r\n\r\n");
+	snprintf(body, len, "%s", p ? p + 4 : "");
+	return status;
+}
+
+static void make_dir(char *out, const char *name)
+{
+	assert_true(snprintf(out, PATH_MAX, "%s/%s", tmpdir, name) < PATH_MAX);
+	assert_true(mkdir(out, 0700) == 0 || errno == EEXIST);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_command_line(void **state)
+{
+	struct run r;
+
+	assert_int_equal(run_to_end((const char *const[]){ "--version", NULL }, &r), 0);
+	assert_non_null(strstr(r.err, "hotline-edge " HE_VERSION));
+	assert_int_equal(run_to_end((const char *const[]){ "--help", NULL }, &r), 0);
+	assert_non_null(strstr(r.err, "Exit codes"));
+	assert_int_equal(run_to_end((const char *const[]){ "--list-boards", NULL }, &r), 0);
+	assert_non_null(strstr(r.err, "sim"));
+	assert_non_null(strstr(r.err, "arm64-kiosk"));
+	assert_int_equal(run_to_end((const char *const[]){ "--frobnicate", NULL }, &r), 2);
+	assert_int_equal(run_to_end((const char *const[]){ "--board", "pc98", NULL }, &r), 2);
+	assert_non_null(strstr(r.err, "no board named 'pc98'"));
+	assert_int_equal(run_to_end((const char *const[]){ "stray", NULL }, &r), 2);
+}
+
+static void test_bad_config_exits_2_naming_line_and_key(void **state)
+{
+	char dir[PATH_MAX], conf[PATH_MAX + 16];
+	struct run r;
+
+	make_dir(dir, "badconf");
+	snprintf(conf, sizeof(conf), "%s/x.conf", dir);
+	write_file(conf, "[http]\nport = 8080\n\n[watchdog]\ntimeout_s = forever\n");
+	assert_int_equal(run_to_end((const char *const[]){ "--board", "sim", "--data-dir", dir,
+							   "--config", conf, NULL },
+				    &r),
+			 2);
+	assert_non_null(strstr(r.err, "x.conf:5:"));
+	assert_non_null(strstr(r.err, "'watchdog.timeout_s'"));
+	assert_non_null(strstr(r.err, "0 to 600"));
+	/* Nothing was started: no database was created. */
+	snprintf(conf, sizeof(conf), "%s/hotline.db", dir);
+	assert_int_equal(access(conf, F_OK), -1);
+
+	snprintf(conf, sizeof(conf), "%s/missing.conf", dir);
+	assert_int_equal(run_to_end((const char *const[]){ "--config", conf, "--check-config",
+							   NULL },
+				    &r),
+			 2);
+	assert_non_null(strstr(r.err, "cannot open"));
+}
+
+static void serve_and_stop(int sig)
+{
+	char dir[PATH_MAX], conf[PATH_MAX + 32], body[8192];
+	int port = free_port(), status = -1;
+	struct run r;
+	int64_t end;
+
+	make_dir(dir, sig == SIGTERM ? "serve-term" : "serve-int");
+	snprintf(conf, sizeof(conf), "%s/hotline-edge.conf", dir);
+	{
+		char text[128];
+
+		snprintf(text, sizeof(text), "[http]\nport = %d\n[log]\nlevel = debug\n", port);
+		write_file(conf, text);
+	}
+	/* DATA_DIR/hotline-edge.conf is read without --config. */
+	start(&r, (const char *const[]){ "--board", "sim", "--data-dir", dir, NULL });
+	end = now_ms() + 30000;
+	while (now_ms() < end) {
+		status = http_get(port, "/api/v1/health", body, sizeof(body));
+		if (status == 200) {
+			break;
+		}
+		drain(&r, 100);
+	}
+	if (status != 200) {
+		kill(r.pid, SIGKILL);
+		finish(&r, 5000);
+		fail_msg("health never answered; daemon output:\n%s", r.err);
+	}
+	assert_non_null(strstr(body, "\"name\":\"sim\""));
+	assert_non_null(strstr(body, "\"state\":\"ok\""));
+	assert_non_null(strstr(body, HE_VERSION));
+	assert_int_equal(http_get(port, "/", body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "<html"));
+	assert_int_equal(http_get(port, "/api/v1/nope", body, sizeof(body)), 404);
+	assert_non_null(strstr(body, "\"error\""));
+
+	kill(r.pid, sig);
+	assert_int_equal(finish(&r, 20000), 0);
+	assert_non_null(strstr(r.err, "stopped (exit code 0)"));
+	/* The port is free again: the server really stopped. */
+	assert_int_equal(http_get(port, "/api/v1/health", body, sizeof(body)), -1);
+	snprintf(conf, sizeof(conf), "%s/hotline.db", dir);
+	assert_int_equal(access(conf, F_OK), 0);
+}
+
+static void test_serves_health_and_stops_on_sigterm(void **state)
+{
+	serve_and_stop(SIGTERM);
+}
+
+static void test_stops_on_sigint(void **state)
+{
+	serve_and_stop(SIGINT);
+}
+
+static void test_newer_database_refused_exit_3(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX + 16];
+	struct stat before, after;
+	sqlite3 *h;
+	struct run r;
+
+	make_dir(dir, "newer");
+	snprintf(db, sizeof(db), "%s/hotline.db", dir);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "CREATE TABLE future(x); PRAGMA user_version = 9999;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(stat(db, &before), 0);
+	assert_int_equal(run_to_end((const char *const[]){ "--board", "sim", "--data-dir", dir,
+							   NULL },
+				    &r),
+			 3);
+	assert_non_null(strstr(r.err, "newer firmware"));
+	assert_int_equal(stat(db, &after), 0);
+	assert_int_equal(before.st_size, after.st_size);
+	assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+	assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_command_line),
+		cmocka_unit_test(test_bad_config_exits_2_naming_line_and_key),
+		cmocka_unit_test(test_serves_health_and_stops_on_sigterm),
+		cmocka_unit_test(test_stops_on_sigint),
+		cmocka_unit_test(test_newer_database_refused_exit_3),
+	};
+	const char *base = getenv("HE_TEST_TMP");
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_daemon DAEMON-COMMAND...\n");
+		return 2;
+	}
+	daemon_cmd = argv + 1;
+	daemon_argc = argc - 1;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/daemon-XXXXXX", base ? base : "/tmp");
+	if (base) {
+		mkdir(base, 0700);
+	}
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
+}
