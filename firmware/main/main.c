@@ -101,7 +101,7 @@ static void health(cJSON *out, void *arg)
 	if (a->store.state == STORE_RECOVERED) {
 		cJSON_AddStringToObject(db, "damaged_file", a->store.damaged_path);
 	}
-	cJSON_AddStringToObject(up, "state", !a->uplink_started ? "disabled"
+	cJSON_AddStringToObject(up, "state", !a->uplink_started ? "off"
 					     : net_is_up()      ? "up"
 								: "down");
 }
@@ -205,6 +205,8 @@ static int run(struct app *a, const char *data_dir)
 	struct kiosk_params kp;
 	int rc, exit_code = EXIT_START_FAILED;
 
+	/* A peer that went away is an error return, never a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	rc = a->board->init(&bp, &a->devs);
 	if (rc < 0) {
 		log_err(MOD, "board '%s' could not start: %s", a->board->name, strerror(-rc));
@@ -273,7 +275,6 @@ static int run(struct app *a, const char *data_dir)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	log_info(MOD, "ready");
 	loop_run(&a->loop);

@@ -140,7 +140,7 @@ test("kiosk shell renders Chinese with a CJK font and switches to English", { ti
 			/* the status strip and the office name come from /api/v1/health */
 			await page.waitForFunction((office) =>
 				document.getElementById("office-name").textContent === office &&
-				document.getElementById("st-uplink").textContent.startsWith("市级平台"), OFFICE);
+				document.getElementById("st-uplink").textContent.startsWith("政务外网"), OFFICE);
 			assert.equal(await page.textContent(".tile[data-func=ticket] .tile-title"), "取号");
 			await page.evaluate(() => document.fonts.ready);
 
@@ -164,7 +164,7 @@ test("kiosk shell renders Chinese with a CJK font and switches to English", { ti
 			assert.equal(await page.textContent(".tile[data-func=ticket] .tile-title"),
 				"Take a ticket");
 			assert.match(await page.textContent(".welcome"), /Welcome/);
-			assert.match(await page.textContent("#st-uplink"), /^City platform: /);
+			assert.match(await page.textContent("#st-uplink"), /^Extranet link: /);
 			assert.equal(await page.textContent("#lang"), "中文");
 			await page.screenshot({ path: path.join(OUT, "kiosk-en.png") });
 

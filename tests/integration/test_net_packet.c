@@ -102,19 +102,23 @@ static int no_tx_csum(const char *ifname)
 	return rc;
 }
 
-/* Build the namespace and the pair; the listening socket is made inside. */
-static int make_net(int *lfd)
+/*
+ * Build the namespace and the pair; the listening socket is made inside.
+ * @retval NULL done, else the step that failed (for the skip message)
+ */
+static const char *make_net(int *lfd)
 {
+	const char *failed = NULL;
 	char path[64];
 	int pid = (int)getpid();
 	int home;
-	int rc;
 
+	*lfd = -1;
 	snprintf(ns, sizeof(ns), "he-net-%d", pid);
 	snprintf(ours, sizeof(ours), "hen%da", pid % 1000000);
 	snprintf(theirs, sizeof(theirs), "hen%db", pid % 1000000);
 	if (run("ip netns add %s 2>/dev/null", ns) != 0) {
-		return -1;
+		return "ip netns add";
 	}
 	made = true;
 	if (run("ip link add %s type veth peer name %s", ours, theirs) != 0 ||
@@ -122,33 +126,32 @@ static int make_net(int *lfd)
 	    run("ip -n %s addr add 10.77.0.1/24 dev %s", ns, theirs) != 0 ||
 	    run("ip -n %s link set %s up", ns, theirs) != 0 ||
 	    run("ip link set %s up", ours) != 0) {
-		return -1;
+		return "making the veth pair";
 	}
 	/* The uplink as on the board: no kernel address, not even IPv6's. */
 	run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 2>/dev/null", ours);
 
 	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0) {
-		return -1;
+		return "opening our network namespace";
 	}
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);
 	if (set_ns(path) != 0) {
 		close(home);
-		return -1;
+		return "entering the test namespace";
 	}
-	if (no_tx_csum(theirs) == 0) {
-		*lfd = peer_listen(PEER_IP, &port);
+	if (no_tx_csum(theirs) != 0) {
+		failed = "turning off TX checksum offload (SIOCETHTOOL)";
 	} else {
-		*lfd = -1;
+		*lfd = peer_listen(PEER_IP, &port);
 	}
-	rc = setns(home, CLONE_NEWNET);
-	close(home);
-	if (rc != 0) {
+	if (setns(home, CLONE_NEWNET) != 0) {
 		/* We cannot get back: better to stop here than test the wrong thing. */
 		fprintf(stderr, "cannot return to the original network namespace\n");
 		abort();
 	}
-	return *lfd >= 0 ? 0 : -1;
+	close(home);
+	return failed;
 }
 
 static int group_setup(void **state)
@@ -203,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_transfer_1mb_each_way),
 		cmocka_unit_test(test_peer_down_is_carrier_loss),
 	};
+	const char *failed;
 	int lfd;
 	int rc;
 
@@ -210,10 +214,12 @@ int main(void)
 		printf("SKIP: needs root to make a network namespace and raw sockets\n");
 		return SKIP;
 	}
-	if (make_net(&lfd) != 0) {
+	failed = make_net(&lfd);
+	if (failed != NULL) {
+		printf("SKIP: cannot set up a network namespace with a veth pair here: %s "
+		       "failed (%s)\n",
+		       failed, strerror(errno));
 		cleanup();
-		printf("SKIP: cannot make a network namespace with a veth pair here "
-		       "(no 'ip' tool, no netns support, or no veth driver)\n");
 		return SKIP;
 	}
 	peer_server_start(lfd);
