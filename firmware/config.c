@@ -29,7 +29,10 @@ struct key_def {
 	long min, max; /* T_INT: value range; T_STR: length range in bytes */
 };
 
-#define K(sec, k, t, field, lo, hi) { sec, k, t, offsetof(struct fw_config, field), lo, hi }
+#define K(sec, k, t, field, lo, hi)                                  \
+	{                                                            \
+		sec, k, t, offsetof(struct fw_config, field), lo, hi \
+	}
 
 static const struct key_def key_table[] = {
 	K("device", "office_name", T_STR, office_name, 1, CONFIG_STR_MAX - 1),
@@ -156,7 +159,8 @@ static int parse_value(const struct key_def *k, const char *v, struct fw_config 
 		return 0;
 	}
 	case T_BOOL:
-		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")) {
+		if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") ||
+		    !strcmp(v, "1")) {
 			*(bool *)field = true;
 		} else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") ||
 			   !strcmp(v, "0")) {
@@ -251,8 +255,8 @@ static void list_keys(const char *section, char *buf, size_t len)
 	}
 }
 
-static int parse_line(struct fw_config *cfg, char *line, char *section, bool *seen,
-		      char *msg, size_t msglen)
+static int parse_line(struct fw_config *cfg, char *line, char *section, bool *seen, char *msg,
+		      size_t msglen)
 {
 	char *eq, *key, *val;
 	char help[160];
@@ -340,8 +344,8 @@ int config_parse(struct fw_config *cfg, const char *text, size_t len, const char
 	int lineno = 0;
 
 	if (memchr(text, '\0', len)) {
-		snprintf(err, CONFIG_ERR_MAX, "%s: the file contains a NUL byte; is it a text file?",
-			 name);
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: the file contains a NUL byte; is it a text file?", name);
 		return -EINVAL;
 	}
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
@@ -397,8 +401,9 @@ int config_load(struct fw_config *cfg, const char *path, char err[CONFIG_ERR_MAX
 		snprintf(err, CONFIG_ERR_MAX, "%s: read error", path);
 	} else if (len > FILE_MAX_LEN) {
 		rc = -EINVAL;
-		snprintf(err, CONFIG_ERR_MAX, "%s: file larger than %d bytes; is it the right file?",
-			 path, FILE_MAX_LEN);
+		snprintf(err, CONFIG_ERR_MAX,
+			 "%s: file larger than %d bytes; is it the right file?", path,
+			 FILE_MAX_LEN);
 	} else {
 		rc = config_parse(cfg, buf, len, path, err);
 	}
@@ -432,8 +437,8 @@ int config_check(const struct fw_config *cfg, char err[CONFIG_ERR_MAX])
 			 "set all three, or none to use the board's default");
 		return -EINVAL;
 	}
-	if (all && (cfg->uplink_ip & cfg->uplink_netmask) !=
-			   (cfg->uplink_gateway & cfg->uplink_netmask)) {
+	if (all &&
+	    (cfg->uplink_ip & cfg->uplink_netmask) != (cfg->uplink_gateway & cfg->uplink_netmask)) {
 		snprintf(err, CONFIG_ERR_MAX,
 			 "key 'uplink.gateway': the gateway is not in the uplink's subnet "
 			 "(address and netmask)");

@@ -69,8 +69,8 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 
 	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s.%03ld %-5s %s: %s\n", stamp, ts.tv_nsec / 1000000L,
-		level_names[level], module, msg);
+	fprintf(stderr, "%s.%03ld %-5s %s: %s\n", stamp, ts.tv_nsec / 1000000L, level_names[level],
+		module, msg);
 	if (to_syslog) {
 		syslog(prio[level], "%s: %s", module, msg);
 	}

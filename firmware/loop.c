@@ -68,8 +68,8 @@ static void insert_timer(struct loop *l, struct loop_timer *t)
 	t->armed = true;
 }
 
-void loop_timer_start(struct loop *l, struct loop_timer *t, int64_t delay_ms,
-		      int64_t period_ms, loop_timer_fn cb, void *arg)
+void loop_timer_start(struct loop *l, struct loop_timer *t, int64_t delay_ms, int64_t period_ms,
+		      loop_timer_fn cb, void *arg)
 {
 	if (t->armed) {
 		unlink_timer(l, t);

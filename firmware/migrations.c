@@ -168,7 +168,8 @@ int store_migrate(sqlite3 *db, const struct store_migration *steps, int n, int *
 		ret = apply_step(db, s, &version);
 		if (ret < 0) {
 			log_err("store",
-				"schema migration to version %d (%s) failed (%s); nothing of it was "
+				"schema migration to version %d (%s) failed (%s); nothing of it "
+				"was "
 				"applied, the database stays at version %d",
 				s->version, s->what, strerror(-ret), version);
 		}

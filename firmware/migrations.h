@@ -9,9 +9,9 @@
 #include <sqlite3.h>
 
 struct store_migration {
-	int version;            /* PRAGMA user_version after this step */
-	const char *what;       /* one line for the log */
-	const char *sql;        /* statements run first; may be NULL */
+	int version;		/* PRAGMA user_version after this step */
+	const char *what;	/* one line for the log */
+	const char *sql;	/* statements run first; may be NULL */
 	int (*fn)(sqlite3 *db); /* then this; may be NULL; returns 0 or -errno */
 };
 

@@ -144,8 +144,9 @@ int outbox_append(sqlite3 *db, const char *type, const char *payload_json, int64
 		return -EINVAL;
 	}
 	if (sqlite3_get_autocommit(db) != 0) {
-		log_err(MOD, "refused a '%.*s' event outside a transaction: it must be written in "
-			     "the transaction of the change it reports",
+		log_err(MOD,
+			"refused a '%.*s' event outside a transaction: it must be written in "
+			"the transaction of the change it reports",
 			OUTBOX_TYPE_MAX, type);
 		return -EPERM;
 	}
@@ -270,9 +271,10 @@ int outbox_ack(sqlite3 *db, int64_t upto)
 		return (int)last;
 	}
 	if (upto > last) {
-		log_err(MOD, "the city acknowledged events up to seq %lld but this database only "
-			     "wrote up to %lld: the database was replaced (see db_epoch); nothing "
-			     "marked",
+		log_err(MOD,
+			"the city acknowledged events up to seq %lld but this database only "
+			"wrote up to %lld: the database was replaced (see db_epoch); nothing "
+			"marked",
 			(long long)upto, (long long)last);
 		return -ERANGE;
 	}
@@ -286,7 +288,6 @@ int outbox_prune(sqlite3 *db, int64_t acked_before_ms)
 	if (db == NULL) {
 		return -EINVAL;
 	}
-	return change_rows(db,
-			   "DELETE FROM outbox WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
+	return change_rows(db, "DELETE FROM outbox WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
 			   acked_before_ms, 0, "deleting acknowledged events");
 }

@@ -36,8 +36,8 @@
 static struct store_options opts = {
 	.busy_timeout_ms = 2000,
 	.busy_retries = 3,
-	.journal_limit_kb = 4096,
-	.heap_limit_kb = 32768,
+	.journal_limit_kb = 16384,
+	.heap_limit_kb = 65536,
 	.device_id = "",
 };
 
@@ -46,8 +46,8 @@ void store_options_default(struct store_options *o)
 	memset(o, 0, sizeof(*o));
 	o->busy_timeout_ms = 2000;
 	o->busy_retries = 3;
-	o->journal_limit_kb = 4096;
-	o->heap_limit_kb = 32768;
+	o->journal_limit_kb = 16384;
+	o->heap_limit_kb = 65536;
 }
 
 int store_configure(const struct store_options *o)
@@ -126,17 +126,22 @@ int store_err(sqlite3 *db, int rc, const char *what)
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		log_warn(MOD, "%s: %s (SQLite %d); another part of the appliance holds the "
-			      "database, try again", what, msg, rc);
+		log_warn(MOD,
+			 "%s: %s (SQLite %d); another part of the appliance holds the "
+			 "database, try again",
+			 what, msg, rc);
 		return -EBUSY;
 	case SQLITE_FULL:
-		log_err(MOD, "%s: %s (SQLite %d); the storage is full: free space in the data "
-			     "directory", what, msg, rc);
+		log_err(MOD,
+			"%s: %s (SQLite %d); the storage is full: free space in the data "
+			"directory",
+			what, msg, rc);
 		return -ENOSPC;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		log_err(MOD, "%s: %s (SQLite %d); the database file is damaged: restart the "
-			     "appliance, it checks the file at start and keeps a damaged one aside",
+		log_err(MOD,
+			"%s: %s (SQLite %d); the database file is damaged: restart the "
+			"appliance, it checks the file at start and keeps a damaged one aside",
 			what, msg, rc);
 		return -EIO;
 	case SQLITE_NOMEM:
@@ -366,8 +371,10 @@ static int conn_setup(sqlite3 *db)
 		return store_err(db, rc, "switching the database to WAL");
 	}
 	if (strcmp(mode, "wal") != 0) {
-		log_err(MOD, "the database refused WAL mode (it is in '%s' mode); check that the "
-			     "data directory is on a local file system", mode);
+		log_err(MOD,
+			"the database refused WAL mode (it is in '%s' mode); check that the "
+			"data directory is on a local file system",
+			mode);
 		return -EIO;
 	}
 	snprintf(sql, sizeof(sql),
@@ -429,8 +436,8 @@ int store_meta_set(sqlite3 *db, const char *key, const char *value)
 	    strnlen(value, STORE_META_VALUE_MAX) >= STORE_META_VALUE_MAX) {
 		return -EINVAL;
 	}
-	rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", -1,
+				&st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	}
@@ -495,6 +502,9 @@ static int inspect(sqlite3 *db, int *version, char *reason, size_t rlen)
 			}
 			if (rows++ == 0) {
 				snprintf(reason, rlen, "quick_check: %s", line);
+				for (char *c = reason; *c != '\0'; c++) {
+					*c = *c == '\n' ? ' ' : *c; /* one log line */
+				}
 			}
 		}
 		rc = SQLITE_OK;
@@ -594,9 +604,10 @@ static int move_noreplace(const char *from, const char *to)
 /*
  * Rename path and its -wal, -shm and -journal to
  * path.damaged-YYYYMMDD-HHMMSS[-N]. The -wal must go with it: left behind,
- * SQLite could replay it into the new database.
+ * SQLite could replay it into the new database. With main_missing only the
+ * companions are moved (a -wal whose database is gone).
  */
-static int set_aside(const char *path, char *aside, size_t alen)
+static int set_aside(const char *path, bool main_missing, char *aside, size_t alen)
 {
 	static const char *const companions[] = { "-wal", "-shm", "-journal" };
 	char stamp[32];
@@ -615,7 +626,12 @@ static int set_aside(const char *path, char *aside, size_t alen)
 		if (n < 0 || (size_t)n + 16 >= alen || (size_t)n + 16 >= sizeof(to)) {
 			return -ENAMETOOLONG;
 		}
-		ret = move_noreplace(path, aside);
+		if (!main_missing) {
+			ret = move_noreplace(path, aside);
+			continue;
+		}
+		snprintf(to, sizeof(to), "%s-wal", aside);
+		ret = access(aside, F_OK) == 0 || access(to, F_OK) == 0 ? -EEXIST : 0;
 	}
 	if (ret < 0) {
 		log_err(MOD, "could not move the damaged database %s aside: %s", path,
@@ -630,8 +646,9 @@ static int set_aside(const char *path, char *aside, size_t alen)
 		}
 		ret = move_noreplace(from, to);
 		if (ret < 0) {
-			log_err(MOD, "could not move %s aside to %s: %s; remove nothing, move it by "
-				     "hand next to %s and restart",
+			log_err(MOD,
+				"could not move %s aside to %s: %s; remove nothing, move it by "
+				"hand next to %s and restart",
 				from, to, strerror(-ret), aside);
 			return ret;
 		}
@@ -663,8 +680,9 @@ static void adopt_device_id(sqlite3 *db)
 	if (ret == -ENOENT || ret == 0) {
 		store_meta_set(db, "device_id", opts.device_id);
 	} else if (ret > 0 && strcmp(cur, opts.device_id) != 0) {
-		log_warn(MOD, "the database was made on device %s but this board is %s; keeping "
-			      "%s (was the data directory moved between boards?)",
+		log_warn(MOD,
+			 "the database was made on device %s but this board is %s; keeping "
+			 "%s (was the data directory moved between boards?)",
 			 cur, opts.device_id, cur);
 	}
 }
@@ -674,6 +692,7 @@ int store_init(const char *data_dir, struct store_status *status)
 	struct store_status local;
 	struct store_status *st = status != NULL ? status : &local;
 	char path[PATH_MAX];
+	char wal[PATH_MAX + 8];
 	char reason[256];
 	sqlite3 *db = NULL;
 	struct stat sb;
@@ -700,6 +719,23 @@ int store_init(const char *data_dir, struct store_status *status)
 				log_err(MOD, "cannot reach %s: %s", path, strerror(errno));
 				return ret;
 			}
+			/* SQLite would delete a -wal left without its database:
+			 * keep it aside instead, it may hold the last transactions. */
+			snprintf(wal, sizeof(wal), "%s-wal", path);
+			if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+				ret = set_aside(path, true, st->damaged_path,
+						sizeof(st->damaged_path));
+				if (ret < 0) {
+					return ret;
+				}
+				strcat(st->damaged_path, "-wal");
+				st->state = STORE_RECOVERED;
+				log_err(MOD,
+					"%s was missing but its write-ahead log was there; the log "
+					"was kept as %s and a new database was started. Copy both "
+					"off for the technician; do not delete them.",
+					path, st->damaged_path);
+			}
 			break; /* a new database */
 		}
 		reason[0] = '\0';
@@ -715,12 +751,13 @@ int store_init(const char *data_dir, struct store_status *status)
 			break;
 		}
 		if (attempt > 0) {
-			log_err(MOD, "the new database %s is damaged too (%s): check the storage "
-				     "medium",
+			log_err(MOD,
+				"the new database %s is damaged too (%s): check the storage "
+				"medium",
 				path, reason);
 			return -EIO;
 		}
-		ret = set_aside(path, st->damaged_path, sizeof(st->damaged_path));
+		ret = set_aside(path, false, st->damaged_path, sizeof(st->damaged_path));
 		if (ret < 0) {
 			return ret;
 		}
@@ -791,8 +828,9 @@ int store_open(const char *data_dir, sqlite3 **out)
 	/* The version first: a file this firmware does not own is not changed. */
 	ret = store_user_version(db, &version);
 	if (ret == 0 && version != store_migrations_count) {
-		log_err(MOD, "the database has schema %d, this firmware uses %d: store_init must "
-			     "run first",
+		log_err(MOD,
+			"the database has schema %d, this firmware uses %d: store_init must "
+			"run first",
 			version, store_migrations_count);
 		sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		ret = -EPROTO;

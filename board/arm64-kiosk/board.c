@@ -177,8 +177,8 @@ fail:
 
 const struct board board_arm64_kiosk = {
 	.name = "arm64-kiosk",
-	.description = "arm64 kiosk: USB printer, RS-485 display bus, AF_PACKET uplink on "
-		       KIOSK_UPLINK_IFNAME,
+	.description = "arm64 kiosk: USB printer, RS-485 display bus, AF_PACKET uplink "
+		       "on " KIOSK_UPLINK_IFNAME,
 	.use_syslog = true,
 	.init = kiosk_init,
 	.deinit = kiosk_deinit,

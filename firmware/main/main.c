@@ -25,6 +25,7 @@
 #include "fw/exitcodes.h"
 #include "fw/log.h"
 #include "fw/loop.h"
+#include "fw/outbox.h"
 #include "fw/rng.h"
 #include "fw/store.h"
 #include "hal/net.h"
@@ -58,12 +59,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: hotline-edge [OPTIONS]\n"
-		"The county 12345 hotline appliance: ticket queue, work orders, sync with the city.\n"
+		"The county 12345 hotline appliance: ticket queue, work orders, sync with the "
+		"city.\n"
 		"\n"
 		"  --board NAME      board to run on (default: %s); --list-boards shows them\n"
 		"  --data-dir DIR    where the database, keys and print spool live\n"
 		"                    (default: the board's own data directory)\n"
-		"  --config FILE     configuration file (default: DATA_DIR/hotline-edge.conf if it exists)\n"
+		"  --config FILE     configuration file (default: DATA_DIR/hotline-edge.conf if it "
+		"exists)\n"
 		"  --check-config    read and check the configuration, then exit\n"
 		"  --list-boards     list the boards built into this firmware\n"
 		"  --version         print the firmware version\n"
@@ -71,7 +74,8 @@ static void usage(FILE *out)
 		"\n"
 		"Exit codes: 0 stopped cleanly; 1 could not start (a device, the database or the\n"
 		"port failed; the log says which); 2 bad command line or configuration;\n"
-		"3 the database was written by a newer firmware; 4 the watchdog expired (sim board).\n",
+		"3 the database was written by a newer firmware; 4 the watchdog expired (sim "
+		"board).\n",
 		board_default()->name);
 }
 
@@ -89,8 +93,9 @@ static void health(cJSON *out, void *arg)
 	cJSON *up = cJSON_AddObjectToObject(out, "uplink");
 
 	cJSON_AddStringToObject(out, "firmware", HE_VERSION);
-	cJSON_AddNumberToObject(out, "uptime_s",
-				(double)((hal_clock_mono_ms(a->devs.clock) - a->started_mono) / 1000));
+	cJSON_AddNumberToObject(
+		out, "uptime_s",
+		(double)((hal_clock_mono_ms(a->devs.clock) - a->started_mono) / 1000));
 	cJSON_AddStringToObject(out, "office_name", a->cfg.office_name);
 	cJSON_AddStringToObject(board, "name", a->devs.info.name);
 	cJSON_AddStringToObject(board, "model", a->devs.info.model);
@@ -101,9 +106,10 @@ static void health(cJSON *out, void *arg)
 	if (a->store.state == STORE_RECOVERED) {
 		cJSON_AddStringToObject(db, "damaged_file", a->store.damaged_path);
 	}
-	cJSON_AddStringToObject(up, "state", !a->uplink_started ? "off"
-					     : net_is_up()      ? "up"
-								: "down");
+	cJSON_AddStringToObject(up, "state",
+				!a->uplink_started ? "off"
+				: net_is_up()	   ? "up"
+						   : "down");
 }
 
 static void kick_watchdog(struct loop_timer *t, void *arg)
@@ -213,14 +219,25 @@ static int run(struct app *a, const char *data_dir)
 		return EXIT_START_FAILED;
 	}
 	a->started_mono = hal_clock_mono_ms(a->devs.clock);
-	log_info(MOD, "hotline-edge %s on board %s (%s), data in %s", HE_VERSION,
-		 a->devs.info.name, a->devs.info.model, a->devs.paths.data_dir);
+	log_info(MOD, "hotline-edge %s on board %s (%s), data in %s", HE_VERSION, a->devs.info.name,
+		 a->devs.info.model, a->devs.paths.data_dir);
 
 	rc = rng_init();
 	if (rc < 0) {
 		log_err(MOD, "no source of randomness: %s", strerror(-rc));
 		goto out_board;
 	}
+	struct store_options so;
+
+	store_options_default(&so);
+	so.journal_limit_kb = a->cfg.storage_journal_limit_kb;
+	so.heap_limit_kb = a->cfg.storage_heap_limit_kb;
+	snprintf(so.device_id, sizeof(so.device_id), "%s", a->devs.info.serial);
+	rc = store_configure(&so);
+	if (rc < 0) {
+		goto out_rng;
+	}
+	outbox_set_clock(a->devs.clock);
 	rc = store_init(a->devs.paths.data_dir, &a->store);
 	if (rc == -EPROTO) {
 		exit_code = EXIT_DB_TOO_NEW;

@@ -52,7 +52,8 @@ static int set_rs485(struct linux_serial *ls, bool on)
 	if (ioctl(ls->fd, TIOCSRS485, &rs) == 0) {
 		return 0;
 	}
-	if (errno == ENOTTY) {
+	/* ENOSYS: an emulator (qemu-user) that does not pass this ioctl on. */
+	if (errno == ENOTTY || errno == ENOSYS) {
 		if (on) {
 			log_warn(MOD,
 				 "%s has no kernel RS-485 support; assuming the adapter switches "

@@ -70,7 +70,8 @@ static int dev_start(struct hal_watchdog *w, int timeout_s)
 	}
 	if (ioctl(lw->fd, WDIOC_SETTIMEOUT, &t) == 0) {
 		log_info(MOD, "%s armed, timeout %d s (asked %d s)", lw->path, t, timeout_s);
-	} else if (errno == ENOTTY) {
+	} else if (errno == ENOTTY || errno == ENOSYS) {
+		/* ENOSYS: an emulator (qemu-user) that does not pass this ioctl on. */
 		log_info(MOD, "%s armed; it does not take a timeout, so its own applies", lw->path);
 	} else {
 		log_err(MOD, "%s refused a timeout of %d s: %s", lw->path, timeout_s,

@@ -138,7 +138,8 @@ static int free_port(void)
 /* GET path from 127.0.0.1:port; returns the HTTP status or -1 when no answer. */
 static int http_get(int port, const char *path, char *body, size_t len)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char req[256], buf[16384];
 	size_t got = 0;
@@ -152,8 +153,8 @@ static int http_get(int port, const char *path, char *body, size_t len)
 		close(fd);
 		return -1;
 	}
-	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-		 path);
+	snprintf(req, sizeof(req),
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		close(fd);
 		return -1;
@@ -223,10 +224,9 @@ static void test_bad_config_exits_2_naming_line_and_key(void **state)
 	assert_int_equal(access(conf, F_OK), -1);
 
 	snprintf(conf, sizeof(conf), "%s/missing.conf", dir);
-	assert_int_equal(run_to_end((const char *const[]){ "--config", conf, "--check-config",
-							   NULL },
-				    &r),
-			 2);
+	assert_int_equal(
+		run_to_end((const char *const[]){ "--config", conf, "--check-config", NULL }, &r),
+		2);
 	assert_non_null(strstr(r.err, "cannot open"));
 }
 
@@ -302,10 +302,9 @@ static void test_newer_database_refused_exit_3(void **state)
 			 SQLITE_OK);
 	sqlite3_close(h);
 	assert_int_equal(stat(db, &before), 0);
-	assert_int_equal(run_to_end((const char *const[]){ "--board", "sim", "--data-dir", dir,
-							   NULL },
-				    &r),
-			 3);
+	assert_int_equal(
+		run_to_end((const char *const[]){ "--board", "sim", "--data-dir", dir, NULL }, &r),
+		3);
 	assert_non_null(strstr(r.err, "newer firmware"));
 	assert_int_equal(stat(db, &after), 0);
 	assert_int_equal(before.st_size, after.st_size);

@@ -151,7 +151,12 @@ static void test_rollback_leaves_no_event(void **state)
 static void test_bad_type_refused(void **state)
 {
 	static const char *const bad[] = {
-		"", "Ticket", "ticket issued", "ticket-issued", "ticket/x", "票",
+		"",
+		"Ticket",
+		"ticket issued",
+		"ticket-issued",
+		"ticket/x",
+		"票",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 64 */
 	};
 	static const char *const good[] = {
@@ -185,11 +190,11 @@ static void test_bad_payload_refused(void **state)
 		"{\"a\":}",
 		"{} x",
 		"{}{}",
-		"{\"a\":\"\xff\"}",	/* not UTF-8 */
-		"{\"a\":\"\xc0\xaf\"}", /* overlong '/' */
-		"{\"a\":\"\xed\xa0\x80\"}", /* a surrogate */
+		"{\"a\":\"\xff\"}",		/* not UTF-8 */
+		"{\"a\":\"\xc0\xaf\"}",		/* overlong '/' */
+		"{\"a\":\"\xed\xa0\x80\"}",	/* a surrogate */
 		"{\"a\":\"\xf4\x90\x80\x80\"}", /* above U+10FFFF */
-		"{\"a\":\"\xe5\xbc\"}",	/* cut in the middle of 张 */
+		"{\"a\":\"\xe5\xbc\"}",		/* cut in the middle of 张 */
 	};
 	static const char *const good[] = {
 		"{}",
@@ -300,8 +305,7 @@ static void test_ack(void **state)
 	fake_clock_advance(&clk.clock, 250);
 	assert_int_equal(outbox_ack(db, 2), 2);
 	assert_int_equal(outbox_pending(db), 3);
-	assert_int_equal(raw_int(db, "SELECT acked_ms FROM outbox WHERE seq = 2"),
-			 1700000000250);
+	assert_int_equal(raw_int(db, "SELECT acked_ms FROM outbox WHERE seq = 2"), 1700000000250);
 	assert_int_equal(outbox_ack(db, 2), 0); /* a repeated answer changes nothing */
 	assert_int_equal(outbox_ack(db, 1), 0);
 	/* The city acknowledges seqs this database never wrote: nothing marked. */
@@ -374,8 +378,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_ids_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads_with_own_connections, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_threads_with_own_connections, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,9 +139,9 @@ static sqlite3 *raw_open(const char *path)
 {
 	sqlite3 *db = NULL;
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-					 NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+		SQLITE_OK);
 	return db;
 }
 
@@ -208,8 +209,9 @@ static void make_db_with_events(int n)
 	assert_int_equal(store_open(dir, &db), 0);
 	assert_int_equal(store_begin(db), 0);
 	for (int i = 0; i < n; i++) {
-		assert_int_equal(outbox_append(db, "test.event", "{\"i\":1,\"pad\":\"xxxxxxxxxxxxxxxx"
-								 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+		assert_int_equal(outbox_append(db, "test.event",
+					       "{\"i\":1,\"pad\":\"xxxxxxxxxxxxxxxx"
+					       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
 					       NULL),
 				 0);
 	}
@@ -248,8 +250,9 @@ static void test_fresh_create(void **state)
 	assert_string_equal(buf, "wal");
 	assert_int_equal(raw_int(db, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(raw_int(db, "PRAGMA foreign_keys"), 1);
-	assert_int_equal(raw_int(db, "PRAGMA journal_size_limit"), 4096 * 1024);
+	assert_int_equal(raw_int(db, "PRAGMA journal_size_limit"), 16384 * 1024);
 	assert_int_equal(raw_int(db, "PRAGMA busy_timeout"), 2000);
+	assert_int_equal(sqlite3_hard_heap_limit64(-1), 65536LL * 1024);
 	assert_true(table_exists(db, "meta"));
 	assert_true(table_exists(db, "outbox"));
 
@@ -312,6 +315,12 @@ static void test_configure_rejects_bad_values(void **state)
 	store_options_default(&o);
 	o.heap_limit_kb = 0; /* no limit is allowed */
 	assert_int_equal(store_configure(&o), 0);
+	assert_int_equal(store_init(dir, NULL), 0);
+	assert_int_equal(sqlite3_hard_heap_limit64(-1), 0);
+	o.heap_limit_kb = 2048;
+	assert_int_equal(store_configure(&o), 0);
+	assert_int_equal(store_init(dir, NULL), 0);
+	assert_int_equal(sqlite3_hard_heap_limit64(-1), 2048 * 1024);
 }
 
 static void test_bad_paths(void **state)
@@ -378,6 +387,48 @@ static void test_upgrade_from_v0(void **state)
 	store_close(db);
 }
 
+static void test_upgrade_after_crash_mid_transaction(void **state)
+{
+	char path[PATH_MAX];
+	char journal[PATH_MAX];
+	struct store_status st;
+	sqlite3 *db;
+	pid_t pid;
+	int status;
+
+	path_in(path, STORE_FILE);
+	path_in(journal, STORE_FILE "-journal");
+	db = raw_open(path);
+	raw_exec(db, "CREATE TABLE legacy (x); INSERT INTO legacy VALUES ('kept');");
+	sqlite3_close(db);
+	/* An early build dies in the middle of a big transaction: the file holds
+	 * half of it and a hot rollback journal the rest. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *c = NULL;
+
+		sqlite3_open(path, &c);
+		sqlite3_exec(c,
+			     "PRAGMA cache_size = 2; BEGIN;"
+			     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+			     "WHERE i < 2000) INSERT INTO legacy SELECT randomblob(200) FROM n;",
+			     NULL, NULL, NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(file_size(journal) > 0);
+
+	/* Not damage: SQLite rolls the journal back, then the file is migrated. */
+	assert_int_equal(store_init(dir, &st), 0);
+	assert_int_equal(st.state, STORE_OK);
+	assert_false(exists(journal));
+	assert_int_equal(store_open(dir, &db), 0);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM legacy"), 1);
+	assert_quick_check_ok(db);
+	store_close(db);
+}
+
 static int step_v2_fn(sqlite3 *db)
 {
 	return store_exec(db, "UPDATE outbox SET type = 'renamed.' || type");
@@ -395,9 +446,9 @@ static void test_upgrade_keeps_data(void **state)
 	make_db_with_events(1);
 	/* A later firmware adds steps 2 and 3. */
 	memcpy(&steps[0], &store_migrations[0], sizeof(steps[0]));
-	steps[1] = (struct store_migration){ 2, "add note column",
-					     "ALTER TABLE outbox ADD COLUMN note TEXT;",
-					     step_v2_fn };
+	steps[1] =
+		(struct store_migration){ 2, "add note column",
+					  "ALTER TABLE outbox ADD COLUMN note TEXT;", step_v2_fn };
 	steps[2] = (struct store_migration){ 3, "add table", "CREATE TABLE t3 (x);", NULL };
 	path_in(path, STORE_FILE);
 	db = raw_open(path);
@@ -435,10 +486,12 @@ static void test_failing_step_rolls_back(void **state)
 	memcpy(&steps[0], &store_migrations[0], sizeof(steps[0]));
 
 	/* A statement in the middle of the step fails. */
-	steps[1] = (struct store_migration){ 2, "broken",
-					     "CREATE TABLE a (x); INSERT INTO a VALUES (1);"
-					     "DELETE FROM outbox; INSERT INTO no_such_table VALUES (1);",
-					     NULL };
+	steps[1] = (struct store_migration){
+		2, "broken",
+		"CREATE TABLE a (x); INSERT INTO a VALUES (1);"
+		"DELETE FROM outbox; INSERT INTO no_such_table VALUES (1);",
+		NULL
+	};
 	assert_true(store_migrate(db, steps, 2, &version) < 0);
 	assert_int_equal(version, 1);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
@@ -659,6 +712,41 @@ static void test_damaged_with_wal_moves_wal_too(void **state)
 	free(buf);
 	free(wal_buf);
 	assert_int_equal(store_open(dir, &db), 0);
+	assert_int_equal(outbox_last_seq(db), 0);
+	store_close(db);
+}
+
+static void test_wal_without_database_kept_aside(void **state)
+{
+	struct store_status st;
+	char path[PATH_MAX];
+	char wal[PATH_MAX];
+	unsigned char *wal_buf, *kept;
+	size_t wal_len, kept_len;
+	sqlite3 *db;
+
+	make_db_with_events(5);
+	path_in(path, STORE_FILE);
+	path_in(wal, STORE_FILE "-wal");
+	db = raw_open(path);
+	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL),
+			 SQLITE_OK);
+	raw_exec(db, "DELETE FROM outbox");
+	sqlite3_close(db);
+	wal_buf = slurp(wal, &wal_len);
+	assert_true(wal_len > 0);
+	assert_int_equal(unlink(path), 0); /* someone removed the database alone */
+
+	assert_int_equal(store_init(dir, &st), 0);
+	assert_int_equal(st.state, STORE_RECOVERED);
+	assert_true(ends_with(st.damaged_path, "-wal"));
+	kept = slurp(st.damaged_path, &kept_len);
+	assert_int_equal(kept_len, wal_len);
+	assert_memory_equal(kept, wal_buf, wal_len);
+	free(kept);
+	free(wal_buf);
+	assert_int_equal(store_open(dir, &db), 0);
+	assert_quick_check_ok(db);
 	assert_int_equal(outbox_last_seq(db), 0);
 	store_close(db);
 }
@@ -1503,11 +1591,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configure_rejects_bad_values, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_configure_rejects_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_after_crash_mid_transaction, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_db_refused_untouched, setup, teardown),
@@ -1517,6 +1606,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_middle_kept_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database_kept_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_with_wal_moves_wal_too, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wal_without_database_kept_aside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_twice_keeps_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_is_bounded_then_works, setup, teardown),

@@ -25,9 +25,9 @@ int log_parse_level(const char *s, enum log_level *level);
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define log_err(mod, ...) log_write(LOG_LVL_ERROR, mod, __VA_ARGS__)
+#define log_err(mod, ...)  log_write(LOG_LVL_ERROR, mod, __VA_ARGS__)
 #define log_warn(mod, ...) log_write(LOG_LVL_WARN, mod, __VA_ARGS__)
 #define log_info(mod, ...) log_write(LOG_LVL_INFO, mod, __VA_ARGS__)
-#define log_dbg(mod, ...) log_write(LOG_LVL_DEBUG, mod, __VA_ARGS__)
+#define log_dbg(mod, ...)  log_write(LOG_LVL_DEBUG, mod, __VA_ARGS__)
 
 #endif /* FW_LOG_H */

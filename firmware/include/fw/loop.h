@@ -14,7 +14,7 @@
 
 #include "hal/clock.h"
 
-#define LOOP_MAX_FDS 16
+#define LOOP_MAX_FDS   16
 #define LOOP_MAX_POSTS 64
 
 struct loop;
@@ -27,7 +27,7 @@ typedef void (*loop_post_fn)(void *arg);
 struct loop_timer {
 	loop_timer_fn cb;
 	void *arg;
-	int64_t due_ms;    /* monotonic */
+	int64_t due_ms;	   /* monotonic */
 	int64_t period_ms; /* 0: one-shot */
 	bool armed;
 	struct loop_timer *next;
@@ -50,7 +50,7 @@ struct loop {
 	struct loop_timer *timers; /* sorted by due time */
 	struct loop_fd fds[LOOP_MAX_FDS];
 	int nfds;
-	int wake[2]; /* self-pipe: posts, stop and signals wake poll() */
+	int wake[2];	      /* self-pipe: posts, stop and signals wake poll() */
 	pthread_mutex_t lock; /* guards posts */
 	struct loop_post posts[LOOP_MAX_POSTS];
 	unsigned post_head, post_count;
@@ -63,8 +63,8 @@ void loop_free(struct loop *l);
 
 /* Arm t to fire after delay_ms, then every period_ms (0: once). Re-arming
  * an armed timer moves it. */
-void loop_timer_start(struct loop *l, struct loop_timer *t, int64_t delay_ms,
-		      int64_t period_ms, loop_timer_fn cb, void *arg);
+void loop_timer_start(struct loop *l, struct loop_timer *t, int64_t delay_ms, int64_t period_ms,
+		      loop_timer_fn cb, void *arg);
 void loop_timer_stop(struct loop *l, struct loop_timer *t);
 
 /* Watch fd for poll() events. @retval 0, -ENOSPC table full, -EEXIST */

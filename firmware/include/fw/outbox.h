@@ -15,7 +15,7 @@
 
 #include "hal/clock.h"
 
-#define OUTBOX_TYPE_MAX 64
+#define OUTBOX_TYPE_MAX	   64
 #define OUTBOX_PAYLOAD_MAX (64 * 1024)
 
 /*

@@ -20,8 +20,8 @@
 
 #define STORE_FILE "hotline.db"
 /* A damaged file is renamed to STORE_FILE STORE_DAMAGED_TAG "YYYYMMDD-HHMMSS". */
-#define STORE_DAMAGED_TAG ".damaged-"
-#define STORE_META_KEY_MAX 64
+#define STORE_DAMAGED_TAG    ".damaged-"
+#define STORE_META_KEY_MAX   64
 #define STORE_META_VALUE_MAX 256
 
 enum store_state {
@@ -34,7 +34,7 @@ struct store_status {
 	enum store_state state;
 	int schema_version;
 	char damaged_path[4096]; /* where a damaged file was kept, if any */
-	char db_epoch[40];       /* random id of this database file (meta db_epoch) */
+	char db_epoch[40];	 /* random id of this database file (meta db_epoch) */
 };
 
 /* Tunables; the [storage] section of the configuration file sets them. */
@@ -46,7 +46,8 @@ struct store_options {
 	char device_id[64];   /* board serial written to meta at creation; may be "" */
 };
 
-/* Defaults: 5000 ms, 4 retries, 4096 KiB journal, 32768 KiB heap, no id. */
+/* Defaults: 2000 ms, 3 retries, 16384 KiB journal, 65536 KiB heap, no id
+ * (the defaults of the [storage] keys in docs/configuration.md). */
 void store_options_default(struct store_options *o);
 
 /*

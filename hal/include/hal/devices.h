@@ -19,7 +19,7 @@
 
 /* Static IPv4 settings of the uplink (the city is addressed by IP). */
 struct hal_uplink_addr {
-	uint32_t ip;      /* host byte order */
+	uint32_t ip; /* host byte order */
 	uint32_t netmask;
 	uint32_t gateway;
 };
@@ -32,7 +32,7 @@ struct hal_devices {
 	struct hal_link *uplink;
 	struct hal_uplink_addr uplink_addr; /* the board's default */
 	struct hal_printer *printer;
-	struct hal_serial *display_bus;     /* RS-485 to the window boards */
+	struct hal_serial *display_bus; /* RS-485 to the window boards */
 	struct hal_indicator *indicators;
 };
 

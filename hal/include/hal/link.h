@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HAL_LINK_MTU 1500
+#define HAL_LINK_MTU	   1500
 #define HAL_LINK_FRAME_MAX 1514 /* Ethernet header + MTU, no FCS */
 
 struct hal_link;

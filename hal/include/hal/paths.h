@@ -11,7 +11,7 @@ struct hal_paths {
 	char data_dir[PATH_MAX];  /* database, keys; survives updates */
 	char slot_dir[PATH_MAX];  /* firmware slots A/B and the boot choice */
 	char spool_dir[PATH_MAX]; /* print jobs kept by the sim printer, audio */
-	char usb_dir[PATH_MAX];   /* mount point of a USB stick */
+	char usb_dir[PATH_MAX];	  /* mount point of a USB stick */
 };
 
 #endif /* HAL_PATHS_H */
