@@ -65,8 +65,76 @@ static int schema_v1_meta(sqlite3 *db)
 	return ret;
 }
 
+/*
+ * Version 2: the audit log, a SHA-256 hash chain (firmware/audit.c).
+ * hash = SHA-256(previous hash || canonical encoding of this row's fields).
+ */
+static const char schema_v2[] = "CREATE TABLE audit ("
+				" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+				" wall_ms INTEGER NOT NULL,"
+				" mono_ms INTEGER NOT NULL,"
+				" actor TEXT NOT NULL,"
+				" role TEXT NOT NULL,"
+				" action TEXT NOT NULL,"
+				" target TEXT NOT NULL,"
+				" outcome TEXT NOT NULL,"
+				" detail TEXT,"
+				" hash BLOB NOT NULL CHECK (length(hash) = 32)"
+				");"
+				"CREATE INDEX audit_by_time ON audit (wall_ms);"
+				"CREATE INDEX audit_by_actor ON audit (actor, wall_ms);";
+
+/*
+ * Version 3: staff accounts (apps/auth). The PIN is stored as
+ * PBKDF2-HMAC-SHA256 with a per-user salt; failed attempts and the lock
+ * survive restarts; `generation` changes whenever the PIN, role or enabled
+ * state changes, which invalidates the user's sessions.
+ */
+static const char schema_v3[] =
+	"CREATE TABLE users ("
+	" id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 32),"
+	" name TEXT NOT NULL DEFAULT '' CHECK (length(name) <= 64),"
+	" role TEXT NOT NULL CHECK (role IN ('staff', 'supervisor', 'technician')),"
+	" salt BLOB NOT NULL CHECK (length(salt) = 16),"
+	" iterations INTEGER NOT NULL CHECK (iterations > 0),"
+	" pin_hash BLOB NOT NULL CHECK (length(pin_hash) = 32),"
+	" disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	" failed_count INTEGER NOT NULL DEFAULT 0,"
+	" locked_until_ms INTEGER NOT NULL DEFAULT 0,"
+	" generation INTEGER NOT NULL DEFAULT 1,"
+	" created_ms INTEGER NOT NULL,"
+	" pin_changed_ms INTEGER NOT NULL"
+	") WITHOUT ROWID;";
+
+/*
+ * Version 4: citizens' personal data (firmware/pii.c), all of it in one
+ * table so nothing else ever holds it. Every personal field is an
+ * AES-256-GCM blob authenticated with its row id and field name; the
+ * times drive retention (erased a set time after the city acknowledged a
+ * closed matter).
+ */
+static const char schema_v4[] =
+	"CREATE TABLE citizen_contact ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name BLOB,"
+	" phone BLOB,"
+	" id_number BLOB,"
+	" address BLOB,"
+	" contact BLOB,"
+	" hide_identity INTEGER NOT NULL DEFAULT 0 CHECK (hide_identity IN (0, 1)),"
+	" created_ms INTEGER NOT NULL,"
+	" closed_ms INTEGER,"
+	" city_acked_ms INTEGER,"
+	" erased_ms INTEGER"
+	");"
+	"CREATE INDEX citizen_contact_retention ON citizen_contact (city_acked_ms)"
+	" WHERE erased_ms IS NULL AND closed_ms IS NOT NULL;";
+
 const struct store_migration store_migrations[] = {
 	{ 1, "meta and outbox", schema_v1, schema_v1_meta },
+	{ 2, "audit log", schema_v2, NULL },
+	{ 3, "staff accounts", schema_v3, NULL },
+	{ 4, "citizens' personal data", schema_v4, NULL },
 };
 const int store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);
 

@@ -180,6 +180,7 @@ const struct board board_arm64_kiosk = {
 	.description = "arm64 kiosk: USB printer, RS-485 display bus, AF_PACKET uplink "
 		       "on " KIOSK_UPLINK_IFNAME,
 	.use_syslog = true,
+	.default_data_dir = KIOSK_DATA_DIR_DEFAULT,
 	.init = kiosk_init,
 	.deinit = kiosk_deinit,
 };

@@ -170,6 +170,7 @@ const struct board board_sim = {
 	.name = "sim",
 	.description = "host simulation: slirp uplink, printer to files, pty display bus",
 	.use_syslog = false,
+	.default_data_dir = SIM_DATA_DIR_DEFAULT,
 	.init = sim_init,
 	.deinit = sim_deinit,
 };

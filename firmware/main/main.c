@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "admin_main.h"
 #include "board/board.h"
 #include "fw/config.h"
 #include "fw/exitcodes.h"
@@ -59,6 +60,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: hotline-edge [OPTIONS]\n"
+		"       hotline-edge admin [--data-dir DIR] COMMAND ...   (admin help lists them)\n"
 		"The county 12345 hotline appliance: ticket queue, work orders, sync with the "
 		"city.\n"
 		"\n"
@@ -339,6 +341,9 @@ int main(int argc, char **argv)
 	bool check_only = false;
 	int c, rc;
 
+	if (argc > 1 && strcmp(argv[1], "admin") == 0) {
+		return admin_main(argc - 1, argv + 1);
+	}
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':

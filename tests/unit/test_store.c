@@ -436,35 +436,36 @@ static int step_v2_fn(sqlite3 *db)
 
 static void test_upgrade_keeps_data(void **state)
 {
-	struct store_migration steps[3];
+	/* This firmware's steps, then two that a later firmware adds. */
+	struct store_migration steps[64];
+	const int n = store_migrations_count;
 	char path[PATH_MAX];
 	char type[64];
 	sqlite3 *db;
 	int version = -1;
 
-	/* A v1 database with an event, as the current firmware writes it. */
+	assert_true(n + 2 <= 64);
+	/* A database with an event, as the current firmware writes it. */
 	make_db_with_events(1);
-	/* A later firmware adds steps 2 and 3. */
-	memcpy(&steps[0], &store_migrations[0], sizeof(steps[0]));
-	steps[1] =
-		(struct store_migration){ 2, "add note column",
+	memcpy(steps, store_migrations, sizeof(steps[0]) * (size_t)n);
+	steps[n] =
+		(struct store_migration){ n + 1, "add note column",
 					  "ALTER TABLE outbox ADD COLUMN note TEXT;", step_v2_fn };
-	steps[2] = (struct store_migration){ 3, "add table", "CREATE TABLE t3 (x);", NULL };
+	steps[n + 1] = (struct store_migration){ n + 2, "add table", "CREATE TABLE t3 (x);", NULL };
 	path_in(path, STORE_FILE);
 	db = raw_open(path);
-	assert_int_equal(store_migrate(db, steps, 3, &version), 0);
-	assert_int_equal(version, 3);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(store_migrate(db, steps, n + 2, &version), 0);
+	assert_int_equal(version, n + 2);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), n + 2);
 	raw_text(db, "SELECT type FROM outbox WHERE seq = 1", type, sizeof(type));
 	assert_string_equal(type, "renamed.test.event");
 	assert_true(table_exists(db, "t3"));
 	/* Running it again changes nothing. */
-	assert_int_equal(store_migrate(db, steps, 3, &version), 0);
-	assert_int_equal(version, 3);
-	/* This firmware (1 step) refuses the upgraded file. */
-	assert_int_equal(store_migrate(db, store_migrations, store_migrations_count, &version),
-			 -EPROTO);
-	assert_int_equal(version, 3);
+	assert_int_equal(store_migrate(db, steps, n + 2, &version), 0);
+	assert_int_equal(version, n + 2);
+	/* This firmware refuses the upgraded file. */
+	assert_int_equal(store_migrate(db, store_migrations, n, &version), -EPROTO);
+	assert_int_equal(version, n + 2);
 	sqlite3_close(db);
 }
 
@@ -475,7 +476,8 @@ static int step_fails(sqlite3 *db)
 
 static void test_failing_step_rolls_back(void **state)
 {
-	struct store_migration steps[2];
+	struct store_migration steps[64];
+	const int n = store_migrations_count;
 	char path[PATH_MAX];
 	sqlite3 *db;
 	int version = -1;
@@ -483,32 +485,33 @@ static void test_failing_step_rolls_back(void **state)
 	make_db_with_events(2);
 	path_in(path, STORE_FILE);
 	db = raw_open(path);
-	memcpy(&steps[0], &store_migrations[0], sizeof(steps[0]));
+	assert_true(n + 1 <= 64);
+	memcpy(steps, store_migrations, sizeof(steps[0]) * (size_t)n);
 
 	/* A statement in the middle of the step fails. */
-	steps[1] = (struct store_migration){
-		2, "broken",
+	steps[n] = (struct store_migration){
+		n + 1, "broken",
 		"CREATE TABLE a (x); INSERT INTO a VALUES (1);"
 		"DELETE FROM outbox; INSERT INTO no_such_table VALUES (1);",
 		NULL
 	};
-	assert_true(store_migrate(db, steps, 2, &version) < 0);
-	assert_int_equal(version, 1);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	assert_true(store_migrate(db, steps, n + 1, &version) < 0);
+	assert_int_equal(version, n);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), n);
 	assert_false(table_exists(db, "a"));
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 2);
 	assert_int_equal(sqlite3_get_autocommit(db), 1); /* no transaction left open */
 
 	/* The step's function fails after its SQL ran. */
-	steps[1] = (struct store_migration){ 2, "fn fails", "CREATE TABLE b (x);", step_fails };
-	assert_int_equal(store_migrate(db, steps, 2, &version), -ENOSPC);
-	assert_int_equal(version, 1);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+	steps[n] = (struct store_migration){ n + 1, "fn fails", "CREATE TABLE b (x);", step_fails };
+	assert_int_equal(store_migrate(db, steps, n + 1, &version), -ENOSPC);
+	assert_int_equal(version, n);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), n);
 	assert_false(table_exists(db, "b"));
 
 	/* A list with a gap is refused before anything runs. */
-	steps[1].version = 3;
-	assert_int_equal(store_migrate(db, steps, 2, &version), -EINVAL);
+	steps[n].version = n + 2;
+	assert_int_equal(store_migrate(db, steps, n + 1, &version), -EINVAL);
 	sqlite3_close(db);
 	assert_int_equal(store_init(dir, NULL), 0);
 }

@@ -17,7 +17,8 @@ struct board_params {
 struct board {
 	const char *name;
 	const char *description;
-	bool use_syslog; /* a real board logs to syslog as well as stderr */
+	bool use_syslog;	      /* a real board logs to syslog as well as stderr */
+	const char *default_data_dir; /* when --data-dir is not given */
 	/* Fill devs. @retval 0, -ENODEV a required device is missing, -EIO */
 	int (*init)(const struct board_params *p, struct hal_devices *devs);
 	void (*deinit)(struct hal_devices *devs);
