@@ -51,6 +51,11 @@ static const struct key_def key_table[] = {
 	K("storage", "journal_limit_kb", T_INT, storage_journal_limit_kb, 64, 1024 * 1024),
 	K("storage", "heap_limit_kb", T_INT, storage_heap_limit_kb, 1024, 1024 * 1024),
 	K("watchdog", "timeout_s", T_INT, watchdog_timeout_s, 0, 600),
+	K("privacy", "retention_days", T_INT, privacy_retention_days, 1, 3650),
+	K("auth", "lock_after", T_INT, auth_lock_after, 1, 100),
+	K("auth", "lock_minutes", T_INT, auth_lock_minutes, 1, 1440),
+	K("auth", "idle_timeout_s", T_INT, auth_idle_timeout_s, 30, 3600),
+	K("auth", "session_max_s", T_INT, auth_session_max_s, 300, 7 * 24 * 3600),
 };
 
 #define NKEYS (sizeof(key_table) / sizeof(key_table[0]))
@@ -69,6 +74,11 @@ void config_defaults(struct fw_config *cfg)
 	cfg->storage_journal_limit_kb = 16 * 1024;
 	cfg->storage_heap_limit_kb = 64 * 1024;
 	cfg->watchdog_timeout_s = 15;
+	cfg->privacy_retention_days = 180;
+	cfg->auth_lock_after = 5;
+	cfg->auth_lock_minutes = 15;
+	cfg->auth_idle_timeout_s = 300;
+	cfg->auth_session_max_s = 12 * 3600;
 }
 
 static void type_help(const struct key_def *k, char *buf, size_t len)
@@ -277,7 +287,7 @@ static int parse_line(struct fw_config *cfg, char *line, char *section, bool *se
 		if (!known_section(line)) {
 			snprintf(msg, msglen,
 				 "unknown section [%.64s]; known sections: device, log, http, "
-				 "uplink, city, storage, watchdog",
+				 "uplink, city, storage, watchdog, privacy, auth",
 				 line);
 			return -EINVAL;
 		}
@@ -447,6 +457,13 @@ int config_check(const struct fw_config *cfg, char err[CONFIG_ERR_MAX])
 	if (all && ~cfg->uplink_netmask & (~cfg->uplink_netmask + 1)) {
 		snprintf(err, CONFIG_ERR_MAX,
 			 "key 'uplink.netmask': not a contiguous netmask such as 255.255.255.0");
+		return -EINVAL;
+	}
+	if (cfg->auth_idle_timeout_s > cfg->auth_session_max_s) {
+		snprintf(err, CONFIG_ERR_MAX,
+			 "key 'auth.idle_timeout_s': %d is longer than auth.session_max_s (%d); "
+			 "the idle timeout must not exceed the session's lifetime",
+			 cfg->auth_idle_timeout_s, cfg->auth_session_max_s);
 		return -EINVAL;
 	}
 	return 0;

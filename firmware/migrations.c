@@ -67,7 +67,12 @@ static int schema_v1_meta(sqlite3 *db)
 
 /*
  * Version 2: the audit log, a SHA-256 hash chain (firmware/audit.c).
- * hash = SHA-256(previous hash || canonical encoding of this row's fields).
+ * hash = SHA-256(prev || canonical encoding of this row's fields), where prev
+ * is the previous row's hash (for the first row, a genesis hash derived from
+ * meta db_epoch). prev is kept in the row so a broken link can be told apart
+ * from an edited row. The triggers make the table append-only for the
+ * application; they stop mistakes, not someone who can edit the file (the
+ * chain and the city's copy of its head catch that).
  */
 static const char schema_v2[] = "CREATE TABLE audit ("
 				" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -79,10 +84,15 @@ static const char schema_v2[] = "CREATE TABLE audit ("
 				" target TEXT NOT NULL,"
 				" outcome TEXT NOT NULL,"
 				" detail TEXT,"
+				" prev BLOB NOT NULL CHECK (length(prev) = 32),"
 				" hash BLOB NOT NULL CHECK (length(hash) = 32)"
 				");"
 				"CREATE INDEX audit_by_time ON audit (wall_ms);"
-				"CREATE INDEX audit_by_actor ON audit (actor, wall_ms);";
+				"CREATE INDEX audit_by_actor ON audit (actor, wall_ms);"
+				"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+				" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+				"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+				" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 
 /*
  * Version 3: staff accounts (apps/auth). The PIN is stored as
@@ -128,7 +138,14 @@ static const char schema_v4[] =
 	" erased_ms INTEGER"
 	");"
 	"CREATE INDEX citizen_contact_retention ON citizen_contact (city_acked_ms)"
-	" WHERE erased_ms IS NULL AND closed_ms IS NOT NULL;";
+	" WHERE erased_ms IS NULL AND closed_ms IS NOT NULL;"
+	/* The data key, AES-256-GCM-wrapped under DATA_DIR/keys/storage.key:
+	 * version || nonce || wrapped 32-byte key || tag. */
+	"CREATE TABLE pii_key ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" wrapped BLOB NOT NULL CHECK (length(wrapped) = 61),"
+	" created_ms INTEGER NOT NULL"
+	");";
 
 const struct store_migration store_migrations[] = {
 	{ 1, "meta and outbox", schema_v1, schema_v1_meta },

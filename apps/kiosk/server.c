@@ -8,8 +8,9 @@
  * first callback, before any body byte is read. Path check, route lookup,
  * 404/405 and a declared Content-Length over the cap are answered there;
  * the body is then counted as it streams and never buffered past the cap;
- * the handler runs last. Access control for staff routes will go in that
- * same place, driven by each route's `roles`.
+ * the handler runs last. Access control is decided in that same place: the
+ * authorize hook (apps/auth) sees every routed request before its body is
+ * read, so an anonymous caller cannot even upload to a staff route.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +32,7 @@
 #define PATH_MAX_LEN 512
 #define ALLOW_MAX    64
 #define THREAD_STACK (512 * 1024)
+#define USER_ID_MAX  64
 
 /* Per-request state, MHD's con_cls: lives from the headers to completion. */
 struct conn_state {
@@ -44,6 +46,9 @@ struct conn_state {
 	bool nul_in_uri; /* the raw URI holds %00, which MHD decodes into a cut */
 	bool too_big;
 	bool answered; /* a response is queued */
+	/* The caller, as the authorize hook found it ("" and 0: a citizen). */
+	char user_id[USER_ID_MAX];
+	unsigned user_role;
 };
 
 struct err_text {
@@ -61,6 +66,10 @@ static const struct err_text err_method = { "method_not_allowed",
 					    "该地址不支持这种请求方式。" };
 static const struct err_text err_bad_request = { "bad_request", "The request is not valid.",
 						 "请求无效。" };
+static const struct err_text err_login = { "login_required",
+					   "Please log in: you are not logged in or your "
+					   "session has ended.",
+					   "请登录：尚未登录或登录已过期。" };
 static const struct err_text err_forbidden = { "forbidden", "You are not allowed to do this.",
 					       "没有权限执行此操作。" };
 static const struct err_text err_conflict = { "conflict",
@@ -343,6 +352,8 @@ static enum MHD_Result run_handler(struct kiosk *k, struct MHD_Connection *conn,
 		.rest = c->rest,
 		.body = c->body != NULL ? c->body : "",
 		.body_len = c->len,
+		.user_id = c->user_id[0] != '\0' ? c->user_id : NULL,
+		.user_role = c->user_role,
 		.conn = conn,
 	};
 	int rc = c->route->handler(&req, c->route->arg);
@@ -365,6 +376,49 @@ static enum MHD_Result run_handler(struct kiosk *k, struct MHD_Connection *conn,
 	return queue(conn, c, req.status, req.resp, true);
 }
 
+/*
+ * Ask the authorize hook about a routed request, before its body is read.
+ * Allowed: the caller is kept for the handler. Refused: the hook's own reply
+ * if it made one, else 401 for -EACCES and 403 for -EPERM.
+ */
+static enum MHD_Result authorize(struct kiosk *k, struct MHD_Connection *conn, struct conn_state *c,
+				 const char *url, const char *method)
+{
+	struct kiosk_request req = {
+		.k = k,
+		.route = c->route,
+		.method = method,
+		.path = url,
+		.rest = c->rest,
+		.body = "",
+		.conn = conn,
+	};
+	int rc = k->authorize(&req, k->authorize_arg);
+	unsigned status;
+	const struct err_text *t;
+
+	if (rc == 0) {
+		if (req.resp != NULL) {
+			MHD_destroy_response(req.resp); /* allowed: the handler answers */
+		}
+		snprintf(c->user_id, sizeof(c->user_id), "%s",
+			 req.user_id != NULL ? req.user_id : "");
+		c->user_role = req.user_id != NULL ? req.user_role : 0;
+		return MHD_YES;
+	}
+	if (req.resp != NULL) {
+		return queue(conn, c, req.status, req.resp, true);
+	}
+	if (rc == -EACCES) {
+		return queue_error(conn, c, MHD_HTTP_UNAUTHORIZED, &err_login, NULL);
+	}
+	t = errno_text(rc, &status);
+	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR) {
+		log_err(MOD, "%s %s: access check failed: %s", method, url, strerror(-rc));
+	}
+	return queue_error(conn, c, status, t, NULL);
+}
+
 /* First callback of a request: decide everything that needs no body. */
 static enum MHD_Result first_call(struct kiosk *k, struct MHD_Connection *conn,
 				  struct conn_state *c, const char *url, const char *method)
@@ -378,8 +432,14 @@ static enum MHD_Result first_call(struct kiosk *k, struct MHD_Connection *conn,
 	}
 	c->route = find_route(k, method, url, allow);
 	if (c->route != NULL) {
-		/* Access control for staff routes goes here, driven by c->route->roles. */
 		c->rest = c->route->prefix ? url + strlen(c->route->path) : "";
+		if (k->authorize != NULL) {
+			enum MHD_Result r = authorize(k, conn, c, url, method);
+
+			if (c->answered || r != MHD_YES) {
+				return r;
+			}
+		}
 	} else if (allow[0] != '\0') {
 		return queue_error(conn, c, MHD_HTTP_METHOD_NOT_ALLOWED, &err_method, allow);
 	} else if (is_api(url) || (c->file = find_file(k, url)) == NULL) {
@@ -655,6 +715,8 @@ int kiosk_start(struct kiosk *k, const struct kiosk_params *p)
 	k->files = p->files != NULL ? p->files : kiosk_web_files;
 	k->health = p->health;
 	k->health_arg = p->health_arg;
+	k->authorize = p->authorize;
+	k->authorize_arg = p->authorize_arg;
 	k->body_max = (size_t)cfg->http_body_max;
 	snprintf(k->office_name, sizeof(k->office_name), "%s", cfg->office_name);
 

@@ -14,9 +14,12 @@
 #include <unistd.h>
 
 #include "admin_main.h"
+#include "auth/auth.h"
 #include "board/board.h"
 #include "fw/admin.h"
+#include "fw/audit.h"
 #include "fw/exitcodes.h"
+#include "fw/identity.h"
 #include "fw/rng.h"
 #include "fw/store.h"
 
@@ -24,6 +27,21 @@ static int cmd_help(struct admin_ctx *ctx, int argc, char **argv);
 
 static const struct admin_cmd admin_cmds[] = {
 	{ "help", "", "list the admin commands", false, cmd_help },
+	{ "csr", "[--cn CN] [--o O] [--ou OU] [--out F]",
+	  "certificate request for the city's CA (makes the key on first use)", true,
+	  identity_cmd_csr },
+	{ "install-cert", "FILE", "install the device certificate the city issued", true,
+	  identity_cmd_install_cert },
+	{ "install-ca", "FILE", "install the city's CA certificate(s)", true,
+	  identity_cmd_install_ca },
+	{ "identity", "", "show the device key, certificate and CA status", true,
+	  identity_cmd_status },
+	{ "audit-verify", "", "check the audit log's hash chain", true, audit_cmd_verify },
+	{ "add-user", "USER-ID ROLE [--name NAME]", "add a staff account (PIN from stdin, twice)",
+	  true, auth_admin_add_user },
+	{ "passwd", "USER-ID", "set a new PIN (from stdin, twice); unlocks", true,
+	  auth_admin_passwd },
+	{ "list-users", "", "list the staff accounts", true, auth_admin_list_users },
 };
 
 #define NCMDS (sizeof(admin_cmds) / sizeof(admin_cmds[0]))

@@ -21,12 +21,17 @@
 #include <cjson/cJSON.h>
 
 #include "admin_main.h"
+#include "audit/audit_routes.h"
+#include "auth/auth.h"
 #include "board/board.h"
+#include "fw/audit.h"
 #include "fw/config.h"
 #include "fw/exitcodes.h"
+#include "fw/identity.h"
 #include "fw/log.h"
 #include "fw/loop.h"
 #include "fw/outbox.h"
+#include "fw/pii.h"
 #include "fw/rng.h"
 #include "fw/store.h"
 #include "hal/net.h"
@@ -48,10 +53,13 @@ struct app {
 	struct loop_timer wd_timer;
 	struct loop_timer ckpt_timer;
 	struct loop_timer link_timer;
+	struct loop_timer pii_timer;
+	struct loop_timer id_timer;
 	int64_t last_data_version;
 	int64_t last_changes;
 	bool dirty;
 	struct kiosk kiosk;
+	struct auth *auth;
 };
 
 static struct app app;
@@ -87,6 +95,14 @@ static void on_signal(int sig)
 	loop_stop(&app.loop);
 }
 
+/* At start and daily: a warning in the log while the certificate needs a technician. */
+static void check_identity(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+
+	identity_log_status(a->devs.paths.data_dir);
+}
+
 static void health(cJSON *out, void *arg)
 {
 	struct app *a = arg;
@@ -112,6 +128,20 @@ static void health(cJSON *out, void *arg)
 				!a->uplink_started ? "off"
 				: net_is_up()	   ? "up"
 						   : "down");
+	identity_health_json(a->devs.paths.data_dir, cJSON_AddObjectToObject(out, "identity"));
+}
+
+/* At start and hourly: erase personal data past its retention (audited). */
+static void purge_personal_data(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+	int rc = pii_retention_purge(a->db, hal_clock_wall_ms(a->devs.clock),
+				     a->cfg.privacy_retention_days);
+
+	if (rc < 0) {
+		log_warn(MOD, "the retention purge of personal data failed (%s); retrying hourly",
+			 strerror(-rc));
+	}
 }
 
 static void kick_watchdog(struct loop_timer *t, void *arg)
@@ -207,6 +237,34 @@ static int start_uplink(struct app *a)
 	return 0;
 }
 
+/* Staff accounts: the service behind the access check, and its routes. */
+static int start_auth(struct app *a)
+{
+	struct auth_params ap = {
+		.data_dir = a->devs.paths.data_dir,
+		.clock = a->devs.clock,
+		.lock_after = a->cfg.auth_lock_after,
+		.lock_minutes = a->cfg.auth_lock_minutes,
+		.idle_timeout_s = a->cfg.auth_idle_timeout_s,
+		.session_max_s = a->cfg.auth_session_max_s,
+	};
+	int rc = auth_create(&ap, &a->auth);
+
+	if (rc == 0) {
+		rc = auth_routes_register(&a->kiosk, a->auth);
+	}
+	if (rc < 0) {
+		log_err(MOD, "staff accounts could not be started: %s", strerror(-rc));
+		return rc;
+	}
+	if (auth_has_supervisor(a->auth) == 0) {
+		log_warn(MOD, "no supervisor account exists yet: on this device run "
+			      "`hotline-edge admin add-user USER-ID supervisor --name NAME` "
+			      "to create the first one");
+	}
+	return 0;
+}
+
 static int run(struct app *a, const char *data_dir)
 {
 	struct board_params bp = { .data_dir = data_dir };
@@ -229,6 +287,9 @@ static int run(struct app *a, const char *data_dir)
 		log_err(MOD, "no source of randomness: %s", strerror(-rc));
 		goto out_board;
 	}
+	/* The office works without an identity (only the sync needs it). */
+	identity_set_clock(a->devs.clock);
+	identity_ensure_key(a->devs.paths.data_dir);
 	struct store_options so;
 
 	store_options_default(&so);
@@ -240,6 +301,8 @@ static int run(struct app *a, const char *data_dir)
 		goto out_rng;
 	}
 	outbox_set_clock(a->devs.clock);
+	audit_set_clock(a->devs.clock);
+	pii_set_clock(a->devs.clock);
 	rc = store_init(a->devs.paths.data_dir, &a->store);
 	if (rc == -EPROTO) {
 		exit_code = EXIT_DB_TOO_NEW;
@@ -254,6 +317,13 @@ static int run(struct app *a, const char *data_dir)
 	if (rc < 0) {
 		goto out_rng;
 	}
+	rc = pii_open(a->devs.paths.data_dir, a->db);
+	if (rc == -EKEYREJECTED || rc == -ENOKEY) {
+		/* The office keeps working; personal data stays locked, untouched. */
+		log_err(MOD, "citizens' personal data is locked until the key file is restored");
+	} else if (rc < 0) {
+		goto out_db;
+	}
 	rc = loop_init(&a->loop, a->devs.clock);
 	if (rc < 0) {
 		goto out_db;
@@ -263,10 +333,20 @@ static int run(struct app *a, const char *data_dir)
 		goto out_loop;
 	}
 
+	rc = audit_routes_register(&a->kiosk, a->devs.paths.data_dir);
+	if (rc < 0) {
+		goto out_net;
+	}
+	rc = start_auth(a);
+	if (rc < 0) {
+		goto out_net;
+	}
 	kp = (struct kiosk_params){
 		.cfg = &a->cfg,
 		.health = health,
 		.health_arg = a,
+		.authorize = auth_authorize,
+		.authorize_arg = a->auth,
 	};
 	rc = kiosk_start(&a->kiosk, &kp);
 	if (rc < 0) {
@@ -286,6 +366,8 @@ static int run(struct app *a, const char *data_dir)
 	loop_timer_start(&a->loop, &a->ckpt_timer, a->cfg.storage_checkpoint_idle_s * 1000,
 			 a->cfg.storage_checkpoint_idle_s * 1000, maybe_checkpoint, a);
 	loop_timer_start(&a->loop, &a->link_timer, 0, 1000, watch_uplink, a);
+	loop_timer_start(&a->loop, &a->pii_timer, 0, 3600 * 1000, purge_personal_data, a);
+	loop_timer_start(&a->loop, &a->id_timer, 0, 24LL * 3600 * 1000, check_identity, a);
 	if (a->devs.indicators) {
 		hal_indicator_set(a->devs.indicators, HAL_IND_STATUS, HAL_IND_ON);
 	}
@@ -305,12 +387,15 @@ static int run(struct app *a, const char *data_dir)
 	}
 	kiosk_stop(&a->kiosk);
 out_net:
+	auth_destroy(a->auth);
+	a->auth = NULL;
 	if (a->uplink_started) {
 		net_down();
 	}
 out_loop:
 	loop_free(&a->loop);
 out_db:
+	pii_close();
 	store_checkpoint(a->db);
 	store_close(a->db);
 out_rng:

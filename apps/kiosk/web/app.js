@@ -81,6 +81,8 @@ let lang = "zh";
 let health = null; /* last good answer, or null when the service did not answer */
 let openFunc = null;
 let idleTimer = 0;
+let idleHeld = false; /* a screen added by another script runs its own idle rule */
+const renderHooks = [];
 
 function t(key) {
 	const v = I18N[lang][key];
@@ -143,6 +145,9 @@ function render() {
 	}
 	renderStatus();
 	tick();
+	for (const fn of renderHooks) {
+		fn();
+	}
 }
 
 function pad(n) {
@@ -182,17 +187,41 @@ function showPanel(func) {
 	$("back").focus();
 }
 
+/* Where a walk-away leads: the citizen home, in Chinese. */
+function resetHome() {
+	showHome();
+	if (lang !== "zh") {
+		lang = "zh";
+		render();
+	}
+}
+
 /* Any touch restarts the countdown back to the home screen. */
 function touched() {
 	clearTimeout(idleTimer);
-	idleTimer = setTimeout(() => {
-		showHome();
-		if (lang !== "zh") {
-			lang = "zh";
-			render();
-		}
-	}, IDLE_HOME_MS);
+	if (!idleHeld) {
+		idleTimer = setTimeout(resetHome, IDLE_HOME_MS);
+	}
 }
+
+/*
+ * What screens added by other scripts (staff.js) may use of the shell: its
+ * strings and language, a call after every render (language switch), the
+ * way home, and holding the shell's idle countdown while they run their own.
+ */
+window.kioskShell = {
+	strings: I18N,
+	t,
+	lang: () => lang,
+	onRender: (fn) => renderHooks.push(fn),
+	showHome,
+	resetHome,
+	holdIdle: (on) => {
+		idleHeld = on;
+		touched();
+	},
+	IDLE_HOME_MS,
+};
 
 document.addEventListener("DOMContentLoaded", () => {
 	for (const tile of document.querySelectorAll(".tile")) {

@@ -41,6 +41,13 @@ struct fw_config {
 	int storage_heap_limit_kb;
 	/* [watchdog] */
 	int watchdog_timeout_s;
+	/* [privacy] */
+	int privacy_retention_days;
+	/* [auth] staff sessions and lockout */
+	int auth_lock_after;
+	int auth_lock_minutes;
+	int auth_idle_timeout_s;
+	int auth_session_max_s;
 };
 
 /* Fill cfg with the built-in defaults. */

@@ -59,7 +59,7 @@ struct kiosk_route {
 	const char *method; /* "GET", "POST", ...; GET routes also answer HEAD */
 	const char *path;   /* "/api/v1/health"; with prefix, "/api/v1/orders/" */
 	bool prefix;	    /* match every path starting with `path` */
-	unsigned roles;	    /* enum kiosk_role mask; reserved, not enforced yet */
+	unsigned roles;	    /* enum kiosk_role mask, enforced by kiosk_params.authorize */
 	kiosk_handler_fn handler;
 	void *arg;
 };
@@ -73,6 +73,10 @@ struct kiosk_request {
 	const char *rest;   /* for a prefix route, the part of path after it */
 	const char *body;   /* NUL-terminated; "" when there is none */
 	size_t body_len;    /* <= kiosk_params.body_max */
+	/* Who is calling, filled by the authorize hook before the handler runs:
+	 * user_id NULL and user_role 0 for a citizen (no session). */
+	const char *user_id;
+	unsigned user_role; /* one enum kiosk_role bit */
 	/* private to the server */
 	struct MHD_Connection *conn;
 	struct MHD_Response *resp;
@@ -98,6 +102,19 @@ struct kiosk_params {
 	void *health_arg;
 	/* Static files; NULL means the built-in shell (kiosk_web_files). */
 	const struct fw_embed_file *files;
+	/*
+	 * Access control, called for every request to a route before its body
+	 * is read or its handler runs (apps/auth supplies it). It identifies
+	 * the caller (fills req->user_id/user_role), checks the route's roles
+	 * and, for a state-changing method, the CSRF token.
+	 * @retval 0 allowed; -EACCES no or expired session (401);
+	 *         -EPERM role not allowed or CSRF token wrong (403).
+	 * A refusing hook may make the reply itself (kiosk_reply_*); the server
+	 * then sends that instead of its own 401/403.
+	 * NULL: every route is public (tests of the server alone).
+	 */
+	int (*authorize)(struct kiosk_request *req, void *arg);
+	void *authorize_arg;
 };
 
 /*
@@ -111,6 +128,8 @@ struct kiosk {
 	const struct fw_embed_file *files;
 	kiosk_health_fn health;
 	void *health_arg;
+	int (*authorize)(struct kiosk_request *req, void *arg);
+	void *authorize_arg;
 	size_t body_max;
 	uint16_t port;
 	char office_name[CONFIG_STR_MAX];
