@@ -243,6 +243,34 @@ test("staff login, user management, idle logout and audit log", { timeout: 18000
 		/* a supervisor is not offered to disable or demote themselves */
 		assert.equal(await page.locator(`tr[data-user="${BOSS.id}"] [data-act=disable]`).count(), 0);
 		await page.screenshot({ path: path.join(OUT, "staff-users.png"), fullPage: true });
+
+		/* Destructive actions ask first; cancel changes nothing. */
+		const row = `tr[data-user="${CLERK.id}"]`;
+		await page.click(`${row} [data-act=disable]`);
+		await page.waitForSelector(shown("#staff-dialog"));
+		assert.match(await page.textContent("#staff-dialog .sd-text"), /停用 li01（李四）/);
+		await page.click("#sd-cancel");
+		assert.ok(await page.isHidden("#staff-dialog"));
+		assert.match(await page.textContent(row), /正常/);
+		await page.click(`${row} [data-act=disable]`);
+		await page.click("#sd-confirm");
+		await page.waitForSelector(`${row}.is-disabled`);
+		assert.match(await page.textContent(row), /已停用/);
+		await page.click(`${row} [data-act=enable]`);
+		await page.click("#sd-confirm");
+		await page.waitForSelector(`${row}:not(.is-disabled)`);
+		/* a new PIN, typed twice on the dialog's keypad */
+		CLERK.pin = "864200";
+		await page.click(`${row} [data-act=reset-pin]`);
+		for (const sel of ["#sd-pin", "#sd-pin2"]) {
+			await page.click(sel);
+			for (const k of CLERK.pin) {
+				await page.click(`#staff-dialog .keypad [data-key="${k}"]`);
+			}
+		}
+		await page.click("#sd-confirm");
+		await page.waitForSelector("#staff-dialog", { state: "hidden" });
+		assert.match(await page.textContent("#su-msg"), /已保存：li01/);
 		await logout(page);
 
 		/* A wrong PIN says so in the API's own words, and clears the PIN. */
