@@ -248,6 +248,31 @@ static bool known_section(const char *s)
 	return false;
 }
 
+/* The sections in key_table order, each once: "device, log, http, ...". */
+static void list_sections(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NKEYS && used < len; i++) {
+		size_t j = 0;
+		int n;
+
+		while (j < i && strcmp(key_table[j].section, key_table[i].section) != 0) {
+			j++;
+		}
+		if (j < i) {
+			continue; /* listed already */
+		}
+		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+			     key_table[i].section);
+		if (n < 0) {
+			break;
+		}
+		used += (size_t)n;
+	}
+}
+
 static void list_keys(const char *section, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -285,10 +310,9 @@ static int parse_line(struct fw_config *cfg, char *line, char *section, bool *se
 		*end = '\0';
 		line = trim(line + 1);
 		if (!known_section(line)) {
-			snprintf(msg, msglen,
-				 "unknown section [%.64s]; known sections: device, log, http, "
-				 "uplink, city, storage, watchdog, privacy, auth",
-				 line);
+			list_sections(help, sizeof(help));
+			snprintf(msg, msglen, "unknown section [%.64s]; known sections: %s", line,
+				 help);
 			return -EINVAL;
 		}
 		snprintf(section, 32, "%s", line);

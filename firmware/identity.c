@@ -35,6 +35,7 @@
 #include "fw/config.h"
 #include "fw/exitcodes.h"
 #include "fw/identity.h"
+#include "fw/fsutil.h"
 #include "fw/log.h"
 #include "fw/rng.h"
 #include "fw/store.h"
@@ -107,32 +108,6 @@ static int join(char *out, size_t len, const char *data_dir, const char *rel)
 
 /* ---- files ---- */
 
-static int fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, ret = 0;
-
-	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir)) {
-		return -ENAMETOOLONG;
-	}
-	if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
-	} else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	if (fsync(fd) != 0) {
-		ret = -errno;
-	}
-	close(fd);
-	return ret;
-}
-
 /* DATA_DIR/keys, made 0700; an existing one with looser rights is tightened. */
 static int ensure_keys_dir(const char *data_dir)
 {
@@ -144,7 +119,7 @@ static int ensure_keys_dir(const char *data_dir)
 		return ret;
 	}
 	if (mkdir(dir, 0700) == 0) {
-		return fsync_dir(dir);
+		return fs_fsync_dir_of(dir);
 	}
 	if (errno != EEXIST) {
 		ret = -errno;
@@ -163,65 +138,6 @@ static int ensure_keys_dir(const char *data_dir)
 		}
 	}
 	return 0;
-}
-
-/*
- * Write data to path through path.tmp-XXXXXX: fsync, then rename (or, with
- * noreplace, a link that fails with -EEXIST when path exists), then fsync
- * the directory. Nothing is left behind on failure.
- */
-static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool noreplace)
-{
-	char tmp[PATH_MAX];
-	const unsigned char *p = data;
-	size_t done = 0;
-	int fd, ret = 0;
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		return -ENAMETOOLONG;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	if (fchmod(fd, mode) != 0) {
-		ret = -errno;
-	}
-	while (ret == 0 && done < len) {
-		ssize_t w = write(fd, p + done, len - done);
-
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			ret = w < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (ret == 0 && fsync(fd) != 0) {
-		ret = -errno;
-	}
-	if (close(fd) != 0 && ret == 0) {
-		ret = -errno;
-	}
-	if (ret == 0) {
-		if (noreplace) {
-			/* link() never replaces: two processes making the key at once
-			 * cannot overwrite each other's. */
-			ret = link(tmp, path) == 0 ? 0 : -errno;
-		} else {
-			ret = rename(tmp, path) == 0 ? 0 : -errno;
-		}
-	}
-	if (ret < 0 || noreplace) {
-		unlink(tmp);
-	}
-	if (ret == 0) {
-		ret = fsync_dir(path);
-	}
-	return ret;
 }
 
 /*
@@ -395,7 +311,7 @@ int identity_ensure_key(const char *data_dir)
 		ret = -EIO;
 		goto out;
 	}
-	ret = write_atomic(path, pem, strlen((char *)pem), 0600, true);
+	ret = fs_write_atomic(path, pem, strlen((char *)pem), 0600, FS_NOREPLACE);
 	if (ret == -EEXIST) {
 		/* Another process made it a moment ago: use that one. */
 		mbedtls_pk_free(&pk);
@@ -897,7 +813,7 @@ int identity_install_cert(const char *data_dir, const unsigned char *buf, size_t
 		log_warn(MOD, "could not keep the previous certificate as %s: %s", prev,
 			 strerror(errno));
 	}
-	ret = write_atomic(path, pem, pem_len, 0644, false);
+	ret = fs_write_atomic(path, pem, pem_len, 0644, 0);
 	if (ret < 0) {
 		set_msg(msg, msglen, "the certificate could not be stored in %s: %s", path,
 			strerror(-ret));
@@ -975,7 +891,7 @@ int identity_install_ca(const char *data_dir, const unsigned char *buf, size_t l
 		ret = join(path, sizeof(path), data_dir, IDENTITY_CA_FILE);
 	}
 	if (ret == 0) {
-		ret = write_atomic(path, pem, pem_len, 0644, false);
+		ret = fs_write_atomic(path, pem, pem_len, 0644, 0);
 		if (ret < 0) {
 			set_msg(msg, msglen, "the CA certificate could not be stored in %s: %s",
 				path, strerror(-ret));
@@ -1310,7 +1226,7 @@ int identity_cmd_csr(struct admin_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (out_file != NULL) {
-		ret = write_atomic(out_file, pem, strlen(pem), 0644, false);
+		ret = fs_write_atomic(out_file, pem, strlen(pem), 0644, 0);
 		if (ret < 0) {
 			fprintf(ctx->err, "%s could not be written: %s\n", out_file,
 				strerror(-ret));

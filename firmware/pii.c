@@ -33,6 +33,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "fw/audit.h"
+#include "fw/fsutil.h"
 #include "fw/log.h"
 #include "fw/pii.h"
 #include "fw/rng.h"
@@ -573,55 +574,15 @@ out_close:
 	return ret;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0) {
-		return -errno;
-	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-	}
-	close(fd);
-	return ret;
-}
-
-/* Write 32 fresh random bytes to path: a temporary name, fsync, rename,
- * fsync of the directory, so a power cut leaves either no key or a whole one. */
+/* Write 32 fresh random bytes to path through fs_write_atomic: a power cut
+ * leaves either no key or a whole one, and an existing key is never replaced. */
 static int kek_create(const char *dir, const char *path, uint8_t kek[PII_KEY_LEN])
 {
-	char tmp[PATH_MAX];
-	int fd, ret;
+	int ret = rng_bytes(kek, PII_KEY_LEN);
 
-	ret = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (ret < 0 || (size_t)ret >= sizeof(tmp)) {
-		return -ENAMETOOLONG;
+	if (ret == 0) {
+		ret = fs_write_atomic(path, kek, PII_KEY_LEN, 0600, FS_NOREPLACE);
 	}
-	ret = rng_bytes(kek, PII_KEY_LEN);
-	if (ret < 0) {
-		return ret;
-	}
-	unlink(tmp); /* left over from a power cut */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_fail;
-	}
-	if (fchmod(fd, 0600) < 0 || write(fd, kek, PII_KEY_LEN) != PII_KEY_LEN || fsync(fd) < 0) {
-		ret = errno ? -errno : -EIO;
-		close(fd);
-		unlink(tmp);
-		goto out_fail;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		unlink(tmp);
-		goto out_fail;
-	}
-	ret = fsync_dir(dir);
 	if (ret < 0) {
 		goto out_fail;
 	}

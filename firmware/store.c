@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fw/fsutil.h"
 #include "fw/log.h"
 #include "fw/store.h"
 #include "migrations.h"
@@ -554,53 +555,6 @@ static int inspect_path(const char *path, int *version, char *reason, size_t rle
 	return ret;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-	int ret = 0;
-
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-	} else if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
-	} else if ((size_t)(slash - path) < sizeof(dir)) {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	} else {
-		return -ENAMETOOLONG;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	if (fsync(fd) != 0) {
-		ret = -errno;
-	}
-	close(fd);
-	return ret;
-}
-
-/* rename that never replaces an existing file. */
-static int move_noreplace(const char *from, const char *to)
-{
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
-		return 0;
-	}
-	if (errno != EINVAL && errno != ENOSYS) {
-		return -errno;
-	}
-	/* File system without RENAME_NOREPLACE: link refuses to overwrite too. */
-	if (link(from, to) != 0) {
-		return -errno;
-	}
-	if (unlink(from) != 0) {
-		return -errno;
-	}
-	return 0;
-}
-
 /*
  * Rename path and its -wal, -shm and -journal to
  * path.damaged-YYYYMMDD-HHMMSS[-N]. The -wal must go with it: left behind,
@@ -627,7 +581,7 @@ static int set_aside(const char *path, bool main_missing, char *aside, size_t al
 			return -ENAMETOOLONG;
 		}
 		if (!main_missing) {
-			ret = move_noreplace(path, aside);
+			ret = fs_move_noreplace(path, aside);
 			continue;
 		}
 		snprintf(to, sizeof(to), "%s-wal", aside);
@@ -644,7 +598,7 @@ static int set_aside(const char *path, bool main_missing, char *aside, size_t al
 		if (access(from, F_OK) != 0) {
 			continue;
 		}
-		ret = move_noreplace(from, to);
+		ret = fs_move_noreplace(from, to);
 		if (ret < 0) {
 			log_err(MOD,
 				"could not move %s aside to %s: %s; remove nothing, move it by "
@@ -653,7 +607,7 @@ static int set_aside(const char *path, bool main_missing, char *aside, size_t al
 			return ret;
 		}
 	}
-	return fsync_dir_of(path);
+	return fs_fsync_dir_of(path);
 }
 
 /* Make an empty database file readable by this user only. */
@@ -665,7 +619,7 @@ static int create_private(const char *path)
 		return errno == EEXIST ? 0 : -errno;
 	}
 	close(fd);
-	return fsync_dir_of(path);
+	return fs_fsync_dir_of(path);
 }
 
 static void adopt_device_id(sqlite3 *db)
@@ -948,7 +902,7 @@ out_dest:
 		ret = -errno;
 	}
 	if (ret == 0) {
-		ret = fsync_dir_of(path);
+		ret = fs_fsync_dir_of(path);
 		if (ret == 0) {
 			log_info(MOD, "backup written to %s", path);
 		}

@@ -28,9 +28,13 @@
 
 #include <sqlite3.h>
 
+#include "test_http.h"
+#include "test_util.h"
+
 static char **daemon_cmd;
 static int daemon_argc;
 static char tmpdir[PATH_MAX];
+static struct test_resp resp; /* large: not on the stack */
 
 struct run {
 	pid_t pid;
@@ -135,56 +139,10 @@ static int free_port(void)
 	return port;
 }
 
-/* GET path from 127.0.0.1:port; returns the HTTP status or -1 when no answer. */
-static int http_get(int port, const char *path, char *body, size_t len)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[256], buf[16384];
-	size_t got = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), status = -1;
-	struct timeval tv = { .tv_sec = 5 };
-	ssize_t n;
-	char *p;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		close(fd);
-		return -1;
-	}
-	snprintf(req, sizeof(req),
-		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		close(fd);
-		return -1;
-	}
-	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	close(fd);
-	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1) {
-		return -1;
-	}
-	p = strstr(buf, "\r\n\r\n");
-	snprintf(body, len, "%s", p ? p + 4 : "");
-	return status;
-}
-
 static void make_dir(char *out, const char *name)
 {
 	assert_true(snprintf(out, PATH_MAX, "%s/%s", tmpdir, name) < PATH_MAX);
 	assert_true(mkdir(out, 0700) == 0 || errno == EEXIST);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
 }
 
 static void test_command_line(void **state)
@@ -206,12 +164,13 @@ static void test_command_line(void **state)
 
 static void test_bad_config_exits_2_naming_line_and_key(void **state)
 {
+	const char *bad = "[http]\nport = 8080\n\n[watchdog]\ntimeout_s = forever\n";
 	char dir[PATH_MAX], conf[PATH_MAX + 16];
 	struct run r;
 
 	make_dir(dir, "badconf");
 	snprintf(conf, sizeof(conf), "%s/x.conf", dir);
-	write_file(conf, "[http]\nport = 8080\n\n[watchdog]\ntimeout_s = forever\n");
+	test_file_write(conf, bad, strlen(bad));
 	assert_int_equal(run_to_end((const char *const[]){ "--board", "sim", "--data-dir", dir,
 							   "--config", conf, NULL },
 				    &r),
@@ -232,7 +191,7 @@ static void test_bad_config_exits_2_naming_line_and_key(void **state)
 
 static void serve_and_stop(int sig)
 {
-	char dir[PATH_MAX], conf[PATH_MAX + 32], body[8192];
+	char dir[PATH_MAX], conf[PATH_MAX + 32];
 	int port = free_port(), status = -1;
 	struct run r;
 	int64_t end;
@@ -243,13 +202,13 @@ static void serve_and_stop(int sig)
 		char text[128];
 
 		snprintf(text, sizeof(text), "[http]\nport = %d\n[log]\nlevel = debug\n", port);
-		write_file(conf, text);
+		test_file_write(conf, text, strlen(text));
 	}
 	/* DATA_DIR/hotline-edge.conf is read without --config. */
 	start(&r, (const char *const[]){ "--board", "sim", "--data-dir", dir, NULL });
 	end = now_ms() + 30000;
 	while (now_ms() < end) {
-		status = http_get(port, "/api/v1/health", body, sizeof(body));
+		status = test_http_try(port, "GET", "/api/v1/health", &resp);
 		if (status == 200) {
 			break;
 		}
@@ -260,19 +219,19 @@ static void serve_and_stop(int sig)
 		finish(&r, 5000);
 		fail_msg("health never answered; daemon output:\n%s", r.err);
 	}
-	assert_non_null(strstr(body, "\"name\":\"sim\""));
-	assert_non_null(strstr(body, "\"state\":\"ok\""));
-	assert_non_null(strstr(body, HE_VERSION));
-	assert_int_equal(http_get(port, "/", body, sizeof(body)), 200);
-	assert_non_null(strstr(body, "<html"));
-	assert_int_equal(http_get(port, "/api/v1/nope", body, sizeof(body)), 404);
-	assert_non_null(strstr(body, "\"error\""));
+	assert_non_null(strstr(resp.body, "\"name\":\"sim\""));
+	assert_non_null(strstr(resp.body, "\"state\":\"ok\""));
+	assert_non_null(strstr(resp.body, HE_VERSION));
+	assert_int_equal(test_http_try(port, "GET", "/", &resp), 200);
+	assert_non_null(strstr(resp.body, "<html"));
+	assert_int_equal(test_http_try(port, "GET", "/api/v1/nope", &resp), 404);
+	assert_non_null(strstr(resp.body, "\"error\""));
 
 	kill(r.pid, sig);
 	assert_int_equal(finish(&r, 20000), 0);
 	assert_non_null(strstr(r.err, "stopped (exit code 0)"));
 	/* The port is free again: the server really stopped. */
-	assert_int_equal(http_get(port, "/api/v1/health", body, sizeof(body)), -1);
+	assert_int_equal(test_http_try(port, "GET", "/api/v1/health", &resp), -1);
 	snprintf(conf, sizeof(conf), "%s/hotline.db", dir);
 	assert_int_equal(access(conf, F_OK), 0);
 }
@@ -321,7 +280,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stops_on_sigint),
 		cmocka_unit_test(test_newer_database_refused_exit_3),
 	};
-	const char *base = getenv("HE_TEST_TMP");
+	int rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: test_daemon DAEMON-COMMAND...\n");
@@ -329,12 +288,10 @@ int main(int argc, char **argv)
 	}
 	daemon_cmd = argv + 1;
 	daemon_argc = argc - 1;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/daemon-XXXXXX", base ? base : "/tmp");
-	if (base) {
-		mkdir(base, 0700);
-	}
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	rc = test_tmpdir(tmpdir, sizeof(tmpdir), "daemon");
+	if (rc != 0) {
+		fprintf(stderr, "test_daemon: cannot make a temporary directory: %s\n",
+			strerror(-rc));
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

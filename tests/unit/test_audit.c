@@ -13,14 +13,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -28,6 +26,7 @@
 #include "fw/admin.h"
 #include "fw/audit.h"
 #include "fw/store.h"
+#include "test_util.h"
 
 #define WORKERS	   4
 #define PER_WORKER 60
@@ -36,21 +35,10 @@
 static char dir[PATH_MAX];
 static struct fake_clock clk;
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static int make_db(char *path, size_t cap, const char *name, sqlite3 **db)
 {
-	const char *base = getenv("HE_TEST_TMP");
-
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(path, cap, "%s/%s.XXXXXX", base, name);
-	if (mkdtemp(path) == NULL || store_init(path, NULL) != 0 || store_open(path, db) != 0) {
+	if (test_tmpdir(path, cap, name) != 0 || store_init(path, NULL) != 0 ||
+	    store_open(path, db) != 0) {
 		return -1;
 	}
 	return 0;
@@ -73,33 +61,17 @@ static int teardown(void **state)
 {
 	store_close(*state);
 	audit_set_clock(NULL);
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return test_rmtree(dir);
 }
 
 /* Raw SQL, as someone with the file would run it (triggers dropped first). */
 static void tamper(sqlite3 *db, const char *sql)
 {
-	char *err = NULL;
-
 	(void)sqlite3_exec(db,
 			   "DROP TRIGGER IF EXISTS audit_no_update;"
 			   "DROP TRIGGER IF EXISTS audit_no_delete;",
 			   NULL, NULL, NULL);
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		fail_msg("%s: %s", sql, err);
-	}
+	test_sql_exec(db, sql);
 }
 
 static void append(sqlite3 *db, const char *actor, const char *action, const char *target,
@@ -213,7 +185,7 @@ static void test_empty_log_intact(void **state)
 	assert_int_equal(audit_head(other, &id, g2), 0);
 	assert_memory_not_equal(g1, g2, AUDIT_HASH_LEN);
 	store_close(other);
-	assert_int_equal(nftw(dir2, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(test_rmtree(dir2), 0);
 }
 
 static void test_field_edited(void **state)
@@ -403,7 +375,7 @@ static void test_triggers_refuse_changes(void **state)
 		SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE id = 2", NULL, NULL, NULL),
 			     SQLITE_OK);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE actor <> 'x'"), 3);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM audit WHERE actor <> 'x'"), 3);
 }
 
 static void test_callers_transaction(void **state)
@@ -422,7 +394,7 @@ static void test_callers_transaction(void **state)
 	assert_int_equal(audit_append(db, &e), 0);
 	assert_int_equal(audit_append(db, &e), 0);
 	store_rollback(db);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM audit"), 0);
 	assert_int_equal(audit_verify(db, &r), 0);
 	assert_int_equal(r.entries, 0);
 
@@ -432,7 +404,7 @@ static void test_callers_transaction(void **state)
 	assert_int_equal(audit_append(db, &e), 0);
 	assert_int_equal(sqlite3_get_autocommit(db), 0); /* still the caller's */
 	assert_int_equal(store_commit(db), 0);
-	assert_int_equal(raw_int(db, "SELECT min(id) FROM audit"), 1);
+	assert_int_equal(test_sql_int(db, "SELECT min(id) FROM audit"), 1);
 	assert_int_equal(audit_verify(db, &r), 0);
 	assert_int_equal(r.head_id, 1);
 }
@@ -487,7 +459,7 @@ static void test_invalid_refused(void **state)
 #undef REFUSED
 	assert_int_equal(audit_append(db, NULL), -EINVAL);
 	assert_int_equal(audit_append(NULL, &ok), -EINVAL);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM audit"), 0);
 
 	/* The limits themselves are allowed. */
 	e = ok;
@@ -554,9 +526,9 @@ static void test_threads_keep_one_chain(void **state)
 	assert_int_equal(r.entries, WORKERS * PER_WORKER);
 	assert_int_equal(r.head_id, WORKERS * PER_WORKER);
 	/* One linear chain: every prev is used exactly once. */
-	assert_int_equal(raw_int(db, "SELECT count(DISTINCT prev) FROM audit"),
+	assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT prev) FROM audit"),
 			 WORKERS * PER_WORKER);
-	assert_int_equal(raw_int(db, "SELECT count(DISTINCT hash) FROM audit"),
+	assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT hash) FROM audit"),
 			 WORKERS * PER_WORKER);
 }
 

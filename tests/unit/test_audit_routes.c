@@ -6,11 +6,8 @@
  * kiosk error shape. The server runs without an authorize hook: the roles
  * are the auth app's dispatcher's business and tested there.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,10 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,18 +27,10 @@
 #include "fw/config.h"
 #include "fw/store.h"
 #include "kiosk/kiosk.h"
+#include "test_http.h"
+#include "test_util.h"
 
-#define RESP_MAX (512 * 1024)
-#define T0	 1700000000000LL /* 2023-11-15 06:13:20 in UTC+8 */
-
-struct resp {
-	int status;
-	char *head;
-	char *body;
-	size_t body_len;
-	char raw[RESP_MAX];
-	size_t raw_len;
-};
+#define T0 1700000000000LL /* 2023-11-15 06:13:20 in UTC+8 */
 
 struct fixture {
 	char dir[PATH_MAX];
@@ -53,75 +38,12 @@ struct fixture {
 	struct fake_clock clk;
 	struct kiosk k;
 	struct fw_config cfg;
-	struct resp r;
+	struct test_resp r;
 };
-
-/* ---- a minimal HTTP/1.1 client (as in test_kiosk.c) ---- */
 
 static void get(struct fixture *f, const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(kiosk_port(&f->k)) };
-	struct timeval tv = { .tv_sec = 10 };
-	struct resp *r = &f->r;
-	char req[1024];
-	char *end;
-	ssize_t n;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-	assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
-	r->raw_len = 0;
-	while (r->raw_len < sizeof(r->raw) - 1 &&
-	       (n = recv(fd, r->raw + r->raw_len, sizeof(r->raw) - 1 - r->raw_len, 0)) > 0) {
-		r->raw_len += (size_t)n;
-	}
-	r->raw[r->raw_len] = '\0';
-	close(fd);
-	end = strstr(r->raw, "\r\n\r\n");
-	assert_non_null(end);
-	*end = '\0';
-	r->head = r->raw;
-	r->body = end + 4;
-	r->body_len = r->raw_len - (size_t)(r->body - r->raw);
-	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1);
-}
-
-static const char *header(const struct resp *r, const char *name, char *out, size_t cap)
-{
-	size_t nl = strlen(name);
-
-	for (const char *line = strstr(r->head, "\r\n"); line != NULL;
-	     line = strstr(line + 2, "\r\n")) {
-		const char *h = line + 2;
-		const char *eol = strstr(h, "\r\n");
-		size_t len = eol ? (size_t)(eol - h) : strlen(h);
-
-		if (len > nl + 1 && strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
-			const char *v = h + nl + 1;
-
-			while (*v == ' ') {
-				v++;
-			}
-			snprintf(out, cap, "%.*s", (int)(len - (size_t)(v - h)), v);
-			return out;
-		}
-	}
-	return NULL;
-}
-
-static void assert_header(const struct resp *r, const char *name, const char *want)
-{
-	char v[256];
-
-	if (header(r, name, v, sizeof(v)) == NULL) {
-		fail_msg("header %s missing in:\n%s", name, r->head);
-	}
-	assert_string_equal(v, want);
+	test_http_call(kiosk_port(&f->k), "GET", path, &f->r);
 }
 
 /* GET path, expect 200 JSON; the caller frees. */
@@ -133,7 +55,7 @@ static cJSON *get_json(struct fixture *f, const char *path)
 	if (f->r.status != 200) {
 		fail_msg("GET %s: %d %s", path, f->r.status, f->r.body);
 	}
-	assert_header(&f->r, "Content-Type", "application/json; charset=utf-8");
+	test_http_assert_header(&f->r, "Content-Type", "application/json; charset=utf-8");
 	j = cJSON_ParseWithLength(f->r.body, f->r.body_len);
 	assert_non_null(j);
 	return j;
@@ -186,24 +108,13 @@ static void seed(struct fixture *f)
 	add(f, "li02", "staff", "auth.logout", "", "ok", NULL);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct kiosk_params p = { 0 };
-	const char *base = getenv("HE_TEST_TMP");
 
 	assert_non_null(f);
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(f->dir, sizeof(f->dir), "%s/test_audit_routes.XXXXXX", base);
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(test_tmpdir(f->dir, sizeof(f->dir), "test_audit_routes"), 0);
 	assert_int_equal(store_init(f->dir, NULL), 0);
 	assert_int_equal(store_open(f->dir, &f->db), 0);
 	fake_clock_init(&f->clk, T0, 1000);
@@ -227,7 +138,7 @@ static int teardown(void **state)
 	kiosk_stop(&f->k);
 	store_close(f->db);
 	audit_set_clock(NULL);
-	rc = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rc = test_rmtree(f->dir);
 	free(f);
 	return rc;
 }
@@ -445,9 +356,9 @@ static void test_export_csv(void **state)
 
 	get(f, "/api/v1/audit/export");
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Type", "text/csv; charset=utf-8");
+	test_http_assert_header(&f->r, "Content-Type", "text/csv; charset=utf-8");
 	/* From the first entry to now (the real clock: the file name only). */
-	assert_non_null(header(&f->r, "Content-Disposition", v, sizeof(v)));
+	assert_non_null(test_http_header(&f->r, "Content-Disposition", v, sizeof(v)));
 	assert_prefix(v, "attachment; filename=\"audit-20231115T0613-");
 	assert_non_null(strstr(v, ".csv\""));
 	assert_memory_equal(f->r.body, "\xef\xbb\xbf", 3);
@@ -505,8 +416,8 @@ static void test_export_filtered(void **state)
 		 (long long)T0, (long long)(T0 + 86400000));
 	get(f, path);
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Disposition",
-		      "attachment; filename=\"audit-20231115T0613-20231116T0613.csv\"");
+	test_http_assert_header(&f->r, "Content-Disposition",
+				"attachment; filename=\"audit-20231115T0613-20231116T0613.csv\"");
 	csv_line(f->r.body + 3, 1, line, sizeof(line));
 	assert_memory_equal(line, "1,", 2);
 	csv_line(f->r.body + 3, 2, line, sizeof(line));

@@ -16,18 +16,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,19 +36,13 @@
 #include "fw/exitcodes.h"
 #include "fw/store.h"
 #include "kiosk/kiosk.h"
+#include "test_http.h"
+#include "test_util.h"
 
-#define ITER	 1000
-#define PIN_OK	 "246810"
-#define RESP_MAX (64 * 1024)
-#define T0_WALL	 1700000000000
-#define T0_MONO	 5000
-
-struct resp {
-	int status;
-	char *head;
-	char *body;
-	char raw[RESP_MAX];
-};
+#define ITER	1000
+#define PIN_OK	"246810"
+#define T0_WALL 1700000000000
+#define T0_MONO 5000
 
 struct fx {
 	char dir[PATH_MAX];
@@ -66,7 +53,7 @@ struct fx {
 	struct fw_config cfg;
 	struct kiosk k;
 	bool serving;
-	struct resp r;
+	struct test_resp r;
 };
 
 /* A logged-in browser. */
@@ -76,11 +63,6 @@ struct sess {
 };
 
 static const struct auth_actor test_actor = { "sv00", "supervisor" };
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
 
 static void add_user(struct fx *f, const char *id, unsigned role, const char *pin)
 {
@@ -115,19 +97,13 @@ static void serve(struct fx *f)
 
 static int setup(void **state)
 {
-	const char *base = getenv("HE_TEST_TMP");
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (f == NULL) {
 		return -1;
 	}
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(f->dir, sizeof(f->dir), "%s/test_auth.XXXXXX", base);
-	if (mkdtemp(f->dir) == NULL || store_init(f->dir, NULL) != 0 ||
-	    store_open(f->dir, &f->db) != 0) {
+	if (test_tmpdir(f->dir, sizeof(f->dir), "test_auth") != 0 ||
+	    store_init(f->dir, NULL) != 0 || store_open(f->dir, &f->db) != 0) {
 		return -1;
 	}
 	fake_clock_init(&f->clk, T0_WALL, T0_MONO);
@@ -162,62 +138,28 @@ static int teardown(void **state)
 	auth_destroy(f->auth);
 	store_close(f->db);
 	audit_set_clock(NULL);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(f->dir);
 	free(f);
 	return 0;
 }
 
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* ---- a minimal HTTP/1.1 client ---- */
-
+/* A request with the session's cookie and a CSRF token as given (either may be NULL). */
 static void http(struct fx *f, const char *method, const char *path, const struct sess *s,
 		 const char *csrf, const char *body, size_t body_len)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(kiosk_port(&f->k)) };
-	struct timeval tv = { .tv_sec = 10 };
-	struct resp *r = &f->r;
 	char head[1024];
-	size_t got = 0;
-	ssize_t n;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	char *end;
+	int fd = test_http_connect(kiosk_port(&f->k));
 
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	snprintf(head, sizeof(head),
 		 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s%s%s%s%s"
 		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
 		 method, path, s ? "Cookie: theme=dark; " : "", s ? s->cookie : "", s ? "\r\n" : "",
 		 csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "", csrf ? "\r\n" : "", body_len);
-	send(fd, head, strlen(head), MSG_NOSIGNAL);
+	test_http_send(fd, head, strlen(head));
 	if (body != NULL && body_len > 0) {
-		send(fd, body, body_len, MSG_NOSIGNAL);
+		test_http_send(fd, body, body_len);
 	}
-	while (got < sizeof(r->raw) - 1 &&
-	       (n = recv(fd, r->raw + got, sizeof(r->raw) - 1 - got, 0)) > 0) {
-		got += (size_t)n;
-	}
-	r->raw[got] = '\0';
-	close(fd);
-	end = strstr(r->raw, "\r\n\r\n");
-	assert_non_null(end);
-	*end = '\0';
-	r->head = r->raw;
-	r->body = end + 4;
-	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1);
+	test_http_read(fd, &f->r);
 }
 
 static void req(struct fx *f, const char *method, const char *path, const struct sess *s,
@@ -226,36 +168,11 @@ static void req(struct fx *f, const char *method, const char *path, const struct
 	http(f, method, path, s, s ? s->csrf : NULL, body, body ? strlen(body) : 0);
 }
 
-static const char *header(const struct resp *r, const char *name, char *out, size_t cap)
-{
-	size_t nl = strlen(name);
-
-	for (const char *line = strstr(r->head, "\r\n"); line != NULL;
-	     line = strstr(line + 2, "\r\n")) {
-		const char *h = line + 2;
-		const char *eol = strstr(h, "\r\n");
-		size_t len = eol ? (size_t)(eol - h) : strlen(h);
-
-		if (len > nl + 1 && strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
-			const char *v = h + nl + 1;
-
-			while (*v == ' ') {
-				v++;
-			}
-			snprintf(out, cap, "%.*s", (int)(len - (size_t)(v - h)), v);
-			return out;
-		}
-	}
-	return NULL;
-}
-
-static void expect(const struct resp *r, int status, const char *code)
+static void expect(const struct test_resp *r, int status, const char *code)
 {
 	cJSON *root;
 
-	if (r->status != status) {
-		fail_msg("want %d, got:\n%s\n\n%s", status, r->head, r->body);
-	}
+	test_http_assert_status(r, status);
 	if (code == NULL) {
 		return;
 	}
@@ -277,7 +194,7 @@ static void login(struct fx *f, const char *user, const char *pin, struct sess *
 	snprintf(body, sizeof(body), "{\"user\":\"%s\",\"pin\":\"%s\"}", user, pin);
 	req(f, "POST", "/api/v1/auth/login", NULL, body);
 	expect(&f->r, 200, NULL);
-	assert_non_null(header(&f->r, "Set-Cookie", v, sizeof(v)));
+	assert_non_null(test_http_header(&f->r, "Set-Cookie", v, sizeof(v)));
 	assert_int_equal(strlen(v),
 			 strlen("he_session=; HttpOnly; SameSite=Strict; Path=/") + AUTH_TOKEN_HEX);
 	assert_memory_equal(v, "he_session=", 11);
@@ -379,20 +296,24 @@ static void test_login_and_audit(void **state)
 	assert_int_equal(auth_pin_hash(PIN_OK, strlen(PIN_OK), salt, ITER, again), 0);
 	assert_memory_equal(again, hash, AUTH_HASH_LEN);
 	/* Audited: the three additions by the test's actor and the login by st01. */
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
-					"actor = 'sv00' AND role = 'supervisor'"),
+	assert_int_equal(test_sql_int(f->db,
+				      "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
+				      "actor = 'sv00' AND role = 'supervisor'"),
 			 3);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'auth.login' "
-					"AND actor = 'st01' AND role = 'staff' AND outcome = 'ok'"),
+	assert_int_equal(test_sql_int(f->db,
+				      "SELECT count(*) FROM audit WHERE action = 'auth.login' "
+				      "AND actor = 'st01' AND role = 'staff' AND outcome = 'ok'"),
 			 1);
 	assert_int_equal(auth_login(f->auth, "st01", "999999", &out), -EACCES);
 	assert_int_equal(auth_login(f->auth, "nobody", PIN_OK, &out), -EACCES);
 	assert_int_equal(auth_login(f->auth, "bad id!", PIN_OK, &out), -EACCES);
 	assert_int_equal(auth_login(f->auth, "st01", NULL, &out), -EACCES);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'auth.login' "
-					"AND outcome = 'failed'"),
+	assert_int_equal(test_sql_int(f->db,
+				      "SELECT count(*) FROM audit WHERE action = 'auth.login' "
+				      "AND outcome = 'failed'"),
 			 4);
-	assert_int_equal(raw_int(f->db, "SELECT failed_count FROM users WHERE id = 'st01'"), 2);
+	assert_int_equal(test_sql_int(f->db, "SELECT failed_count FROM users WHERE id = 'st01'"),
+			 2);
 	assert_int_equal(audit_verify(f->db, &(struct audit_verify_result){ 0 }), 0);
 }
 
@@ -403,12 +324,12 @@ static void test_lockout_survives_restart(void **state)
 
 	for (int i = 1; i <= 4; i++) {
 		assert_int_equal(auth_login(f->auth, "st01", "975310", &out), -EACCES);
-		assert_int_equal(raw_int(f->db, "SELECT failed_count FROM users WHERE id='st01'"),
-				 i);
+		assert_int_equal(
+			test_sql_int(f->db, "SELECT failed_count FROM users WHERE id='st01'"), i);
 	}
 	assert_int_equal(auth_login(f->auth, "st01", "975310", &out), -EAGAIN);
 	assert_int_equal(out.retry_after_s, 15 * 60);
-	assert_int_equal(raw_int(f->db, "SELECT locked_until_ms FROM users WHERE id='st01'"),
+	assert_int_equal(test_sql_int(f->db, "SELECT locked_until_ms FROM users WHERE id='st01'"),
 			 T0_WALL + 15 * 60 * 1000);
 	/* The right PIN does not open a locked account. */
 	fake_clock_advance(&f->clk.clock, 60 * 1000);
@@ -419,15 +340,17 @@ static void test_lockout_survives_restart(void **state)
 	auth_destroy(f->auth);
 	start_auth(f);
 	assert_int_equal(auth_login(f->auth, "st01", PIN_OK, &out), -EAGAIN);
-	assert_true(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'auth.login' AND "
-				   "outcome = 'locked'") >= 3);
+	assert_true(test_sql_int(f->db,
+				 "SELECT count(*) FROM audit WHERE action = 'auth.login' AND "
+				 "outcome = 'locked'") >= 3);
 	/* Other accounts are not affected. */
 	assert_int_equal(auth_login(f->auth, "sv01", PIN_OK, &out), 0);
 	/* After the lock, the right PIN works and the count starts again. */
 	fake_clock_advance(&f->clk.clock, 14 * 60 * 1000);
 	assert_int_equal(auth_login(f->auth, "st01", PIN_OK, &out), 0);
-	assert_int_equal(raw_int(f->db, "SELECT failed_count FROM users WHERE id='st01'"), 0);
-	assert_int_equal(raw_int(f->db, "SELECT locked_until_ms FROM users WHERE id='st01'"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT failed_count FROM users WHERE id='st01'"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT locked_until_ms FROM users WHERE id='st01'"),
+			 0);
 }
 
 static void test_success_resets_count(void **state)
@@ -440,8 +363,8 @@ static void test_success_resets_count(void **state)
 			assert_int_equal(auth_login(f->auth, "te01", "975310", &out), -EACCES);
 		}
 		assert_int_equal(auth_login(f->auth, "te01", PIN_OK, &out), 0);
-		assert_int_equal(raw_int(f->db, "SELECT failed_count FROM users WHERE id='te01'"),
-				 0);
+		assert_int_equal(
+			test_sql_int(f->db, "SELECT failed_count FROM users WHERE id='te01'"), 0);
 	}
 }
 
@@ -458,8 +381,8 @@ static void test_disabled_user(void **state)
 	assert_int_equal(auth_login(f->auth, "st01", PIN_OK, &out), 0);
 	assert_int_equal(auth_user_set_disabled(f->db, &f->clk.clock, &test_actor, "zz", true),
 			 -ENOENT);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action IN "
-					"('user.disable', 'user.enable') AND target = 'st01'"),
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit WHERE action IN "
+					     "('user.disable', 'user.enable') AND target = 'st01'"),
 			 2);
 }
 
@@ -472,11 +395,12 @@ static void test_rehash_on_login(void **state)
 	assert_int_equal(auth_user_add(f->db, &f->clk.clock, 100, &test_actor, "old01", "", 1,
 				       "864200", NULL, NULL),
 			 0);
-	assert_int_equal(raw_int(f->db, "SELECT iterations FROM users WHERE id='old01'"), 100);
+	assert_int_equal(test_sql_int(f->db, "SELECT iterations FROM users WHERE id='old01'"), 100);
 	assert_int_equal(auth_login(f->auth, "old01", "864200", &out), 0);
-	assert_int_equal(raw_int(f->db, "SELECT iterations FROM users WHERE id='old01'"), ITER);
+	assert_int_equal(test_sql_int(f->db, "SELECT iterations FROM users WHERE id='old01'"),
+			 ITER);
 	/* Same PIN: the session stays valid (no generation bump) and the new hash verifies. */
-	assert_int_equal(raw_int(f->db, "SELECT generation FROM users WHERE id='old01'"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT generation FROM users WHERE id='old01'"), 1);
 	assert_int_equal(auth_login(f->auth, "old01", "864200", &out), 0);
 	assert_int_equal(auth_login(f->auth, "old01", "864201", &out), -EACCES);
 }
@@ -574,12 +498,13 @@ static void test_http_login_me_logout(void **state)
 	expect(&f->r, 403, "csrf");
 	req(f, "POST", "/api/v1/auth/logout", &s, NULL);
 	expect(&f->r, 204, NULL);
-	assert_non_null(header(&f->r, "Set-Cookie", v, sizeof(v)));
+	assert_non_null(test_http_header(&f->r, "Set-Cookie", v, sizeof(v)));
 	assert_non_null(strstr(v, "Max-Age=0"));
 	req(f, "GET", "/api/v1/auth/me", &s, NULL);
 	expect(&f->r, 401, "login_required");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'auth.logout' "
-					"AND actor = 'st01'"),
+	assert_int_equal(test_sql_int(f->db,
+				      "SELECT count(*) FROM audit WHERE action = 'auth.logout' "
+				      "AND actor = 'st01'"),
 			 1);
 }
 
@@ -654,7 +579,7 @@ static void test_http_csrf(void **state)
 	expect(&f->r, 403, "csrf");
 	http(f, "POST", "/api/v1/users", &s, "short", body, strlen(body));
 	expect(&f->r, 403, "csrf");
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM users WHERE id = 'new01'"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM users WHERE id = 'new01'"), 0);
 	/* A GET needs none. */
 	http(f, "GET", "/api/v1/users", &s, NULL, NULL, 0);
 	expect(&f->r, 200, NULL);
@@ -735,7 +660,7 @@ static void test_http_bad_login_bodies(void **state)
 	req(f, "POST", "/api/v1/auth/login", NULL, "{\"user\":\"st01\",\"pin\":\"000001\"}");
 	expect(&f->r, 423, "locked");
 	assert_non_null(strstr(f->r.body, "\"retry_after_s\":900"));
-	assert_non_null(header(&f->r, "Retry-After", a, sizeof(a)));
+	assert_non_null(test_http_header(&f->r, "Retry-After", a, sizeof(a)));
 	assert_string_equal(a, "900");
 	/* Still serving. */
 	req(f, "GET", "/api/v1/health", NULL, NULL);
@@ -792,9 +717,9 @@ static void test_http_invalidation(void **state)
 	expect(&f->r, 409, "own_account");
 	req(f, "GET", "/api/v1/auth/me", &sv, NULL);
 	expect(&f->r, 200, NULL);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE actor = 'sv01' AND "
-					"action IN ('user.disable', 'user.enable', "
-					"'user.reset_pin', 'user.role')"),
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit WHERE actor = 'sv01' AND "
+					     "action IN ('user.disable', 'user.enable', "
+					     "'user.reset_pin', 'user.role')"),
 			 4);
 }
 
@@ -838,8 +763,9 @@ static void test_http_user_management(void **state)
 		assert_null(cJSON_GetObjectItemCaseSensitive(u, "pin_hash"));
 	}
 	cJSON_Delete(root);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
-					"actor = 'sv01' AND target = 'zhang01'"),
+	assert_int_equal(test_sql_int(f->db,
+				      "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
+				      "actor = 'sv01' AND target = 'zhang01'"),
 			 1);
 }
 
@@ -1043,20 +969,22 @@ static void test_admin_commands(void **state)
 	assert_int_equal(run_admin(f, auth_admin_add_user, 3, add_bad_role, "864200\n864200\n", out,
 				   sizeof(out)),
 			 EXIT_USAGE);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM users WHERE id LIKE 'boss%'"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM users WHERE id LIKE 'boss%'"),
+			 0);
 	assert_int_equal(
 		run_admin(f, auth_admin_add_user, 5, add, "864200\n864200\n", out, sizeof(out)),
 		EXIT_OK);
 	assert_int_equal(
 		run_admin(f, auth_admin_add_user, 5, add, "864200\n864200\n", out, sizeof(out)),
 		EXIT_START_FAILED);
-	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
-					"actor = 'technician-cli' AND role = 'technician' AND "
-					"target = 'boss01'"),
+	assert_int_equal(test_sql_int(f->db,
+				      "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
+				      "actor = 'technician-cli' AND role = 'technician' AND "
+				      "target = 'boss01'"),
 			 1);
 	assert_int_equal(auth_has_supervisor(f->auth), 1);
 	/* The CLI hashes at the full count; the service verifies at the stored one. */
-	assert_int_equal(raw_int(f->db, "SELECT iterations FROM users WHERE id='boss01'"),
+	assert_int_equal(test_sql_int(f->db, "SELECT iterations FROM users WHERE id='boss01'"),
 			 AUTH_PBKDF2_ITERATIONS);
 	assert_int_equal(auth_login(f->auth, "boss01", "864200", &lo), 0);
 	assert_string_equal(lo.user.name, "李主任");

@@ -96,7 +96,12 @@ static void test_bad_files_name_line_key_and_allowed(void **state)
 		{ "[http]\nport = 80x\n", { ":2:", "'80x'", "whole number" } },
 		{ "[http]\nport =\n", { ":2:", "http.port", "whole number" } },
 		{ "[http]\n\n\nprot = 1\n", { "test.conf:4:", "unknown key 'prot'", "port" } },
-		{ "[htp]\n", { ":1:", "unknown section [htp]", "http" } },
+		{ "[htp]\n", { ":1:", "unknown section [htp]", "device, log, http, uplink" } },
+		{ "[x]\n", { ":1:", "watchdog, privacy, auth", "" } },
+		{ "[auth]\nlock_after = 0\n", { ":2:", "auth.lock_after", "1 to 100" } },
+		{ "[auth]\nidle_timeout_s = 10\n", { ":2:", "auth.idle_timeout_s", "30 to 3600" } },
+		{ "[privacy]\nretention_days = 0\n",
+		  { ":2:", "privacy.retention_days", "1 to 3650" } },
 		{ "port = 1\n", { ":1:", "before any [section]", "port" } },
 		{ "[http]\njust words\n", { ":2:", "key = value", "" } },
 		{ "[http\n", { ":1:", "[name]", "" } },
@@ -183,6 +188,34 @@ static void test_cross_checks(void **state)
 	assert_non_null(strstr(err, "contiguous"));
 }
 
+static void test_auth_and_privacy_keys(void **state)
+{
+	struct fw_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&cfg);
+	assert_int_equal(cfg.auth_lock_after, 5);
+	assert_int_equal(cfg.auth_idle_timeout_s, 300);
+	assert_int_equal(cfg.privacy_retention_days, 180);
+	assert_int_equal(parse(&cfg,
+			       "[auth]\nlock_after = 3\nlock_minutes = 30\nidle_timeout_s = 60\n"
+			       "session_max_s = 3600\n[privacy]\nretention_days = 30\n",
+			       err),
+			 0);
+	assert_int_equal(config_check(&cfg, err), 0);
+	assert_int_equal(cfg.auth_lock_after, 3);
+	assert_int_equal(cfg.auth_lock_minutes, 30);
+	assert_int_equal(cfg.auth_idle_timeout_s, 60);
+	assert_int_equal(cfg.auth_session_max_s, 3600);
+	assert_int_equal(cfg.privacy_retention_days, 30);
+	/* The idle timeout cannot outlast the session. */
+	assert_int_equal(parse(&cfg, "[auth]\nidle_timeout_s = 900\nsession_max_s = 600\n", err),
+			 0);
+	assert_int_equal(config_check(&cfg, err), -EINVAL);
+	assert_non_null(strstr(err, "auth.idle_timeout_s"));
+	assert_non_null(strstr(err, "auth.session_max_s"));
+}
+
 static void test_load_from_file(void **state)
 {
 	char path[] = "/tmp/he-config-XXXXXX";
@@ -211,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files_name_line_key_and_allowed),
 		cmocka_unit_test(test_long_line_and_nul_refused),
 		cmocka_unit_test(test_cross_checks),
+		cmocka_unit_test(test_auth_and_privacy_keys),
 		cmocka_unit_test(test_load_from_file),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "fw/identity.h"
 #include "fw/rng.h"
 #include "fw/store.h"
+#include "test_util.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 /* 2030-01-01 00:00:00 UTC: the fake "now" of every test. */
@@ -45,11 +45,6 @@ struct fx {
 	mbedtls_pk_context other_key; /* some other device's key */
 };
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static void gen_key(mbedtls_pk_context *pk, mbedtls_ecp_group_id curve)
 {
 	mbedtls_pk_init(pk);
@@ -59,19 +54,13 @@ static void gen_key(mbedtls_pk_context *pk, mbedtls_ecp_group_id curve)
 
 static int setup(void **state)
 {
-	const char *base = getenv("HE_TEST_TMP");
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (f == NULL) {
 		return -1;
 	}
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(f->dir, sizeof(f->dir), "%s/test_identity.XXXXXX", base);
-	if (mkdtemp(f->dir) == NULL || store_init(f->dir, NULL) != 0 ||
-	    store_open(f->dir, &f->db) != 0) {
+	if (test_tmpdir(f->dir, sizeof(f->dir), "test_identity") != 0 ||
+	    store_init(f->dir, NULL) != 0 || store_open(f->dir, &f->db) != 0) {
 		return -1;
 	}
 	fake_clock_init(&f->clk, NOW_MS, 1000);
@@ -93,14 +82,16 @@ static int teardown(void **state)
 	audit_set_clock(NULL);
 	mbedtls_pk_free(&f->ca_key);
 	mbedtls_pk_free(&f->other_key);
-	ret = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	ret = test_rmtree(f->dir);
 	free(f);
 	return ret;
 }
 
 static void path_of(struct fx *f, const char *rel, char *out, size_t len)
 {
-	snprintf(out, len, "%s/%s", f->dir, rel);
+	int n = snprintf(out, len, "%s/%s", f->dir, rel);
+
+	assert_true(n > 0 && (size_t)n < len);
 }
 
 static size_t read_all(const char *path, char *buf, size_t len)
@@ -113,15 +104,6 @@ static size_t read_all(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	fclose(fp);
 	return n;
-}
-
-static void write_all(const char *path, const void *data, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	fclose(fp);
 }
 
 /* The device's key as the test sees it (read straight from the file). */
@@ -290,7 +272,7 @@ static void test_damaged_key_kept(void **state)
 
 	assert_int_equal(identity_ensure_key(f->dir), 1);
 	path_of(f, IDENTITY_KEY_FILE, path, sizeof(path));
-	write_all(path, junk, sizeof(junk) - 1);
+	test_file_write(path, junk, sizeof(junk) - 1);
 
 	assert_int_equal(identity_ensure_key(f->dir), -EBADMSG);
 	read_all(path, buf, sizeof(buf));
@@ -309,7 +291,7 @@ static void test_damaged_key_kept(void **state)
 			 -ENOKEY);
 
 	/* An empty file is damaged too, and kept. */
-	write_all(path, "", 0);
+	test_file_write(path, "", 0);
 	assert_int_equal(identity_ensure_key(f->dir), -EBADMSG);
 	assert_int_equal(read_all(path, buf, sizeof(buf)), 0);
 }
@@ -327,7 +309,7 @@ static void test_wrong_type_key_kept(void **state)
 	mbedtls_pk_free(&p384);
 	assert_int_equal(identity_ensure_key(f->dir), 1);
 	path_of(f, IDENTITY_KEY_FILE, path, sizeof(path));
-	write_all(path, pem, strlen((char *)pem));
+	test_file_write(path, pem, strlen((char *)pem));
 
 	assert_int_equal(identity_ensure_key(f->dir), -EBADMSG);
 	read_all(path, buf, sizeof(buf));
@@ -792,11 +774,11 @@ static void test_status_states(void **state)
 	s = leaf_spec(f, &f->other_key);
 	n = make_cert(&s, pem, sizeof(pem), false);
 	path_of(f, IDENTITY_CERT_FILE, path, sizeof(path));
-	write_all(path, pem, n);
+	test_file_write(path, pem, n);
 	identity_status(f->dir, &st);
 	assert_int_equal(st.state, IDENTITY_MISMATCH);
 
-	write_all(path, "garbage", 7);
+	test_file_write(path, "garbage", 7);
 	identity_status(f->dir, &st);
 	assert_int_equal(st.state, IDENTITY_CERT_DAMAGED);
 	assert_false(st.cert_present);
@@ -838,7 +820,7 @@ static void test_tls_load(void **state)
 	s = leaf_spec(f, &f->other_key);
 	n = make_cert(&s, pem, sizeof(pem), false);
 	path_of(f, IDENTITY_CERT_FILE, path, sizeof(path));
-	write_all(path, pem, n);
+	test_file_write(path, pem, n);
 	assert_int_equal(identity_tls_load(f->dir, &t), -EKEYREJECTED);
 	identity_tls_free(&t);
 	mbedtls_pk_free(&dev);
@@ -958,7 +940,7 @@ static void test_admin_commands(void **state)
 	s.to = "20291231000000";
 	n = make_cert(&s, pem, sizeof(pem), false);
 	snprintf(cert_file, sizeof(cert_file), "%s/issued.pem", f->dir);
-	write_all(cert_file, pem, n);
+	test_file_write(cert_file, pem, n);
 	char *inst_argv[] = { "install-cert", cert_file, NULL };
 
 	cap_open(f, &c);
@@ -970,7 +952,7 @@ static void test_admin_commands(void **state)
 
 	s = leaf_spec(f, &dev);
 	n = make_cert(&s, pem, sizeof(pem), false);
-	write_all(cert_file, pem, n);
+	test_file_write(cert_file, pem, n);
 	cap_open(f, &c);
 	assert_int_equal(identity_cmd_install_cert(&c.ctx, 2, inst_argv), 0);
 	cap_close(&c);
@@ -993,7 +975,7 @@ static void test_admin_commands(void **state)
 
 	n = make_ca(f, &f->ca_key, CA_NAME, pem, sizeof(pem));
 	snprintf(ca_file, sizeof(ca_file), "%s/city-ca.pem", f->dir);
-	write_all(ca_file, pem, n);
+	test_file_write(ca_file, pem, n);
 	ca_argv[1] = ca_file;
 	cap_open(f, &c);
 	assert_int_equal(identity_cmd_install_ca(&c.ctx, 2, ca_argv), 0);
@@ -1085,7 +1067,7 @@ static void test_garbage_input(void **state)
 	struct identity_status st;
 
 	path_of(f, IDENTITY_CA_FILE, path, sizeof(path));
-	write_all(path, "-----BEGIN CERTIFICATE-----\n@@@\n", 32);
+	test_file_write(path, "-----BEGIN CERTIFICATE-----\n@@@\n", 32);
 	identity_status(f->dir, &st);
 	assert_int_equal(st.ca_count, 0);
 	mbedtls_pk_free(&dev);

@@ -6,18 +6,14 @@
  * hand-written one so the test sees exactly the bytes on the wire; a
  * receive timeout guards against a hang but nothing waits on the clock.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,164 +21,36 @@
 
 #include "fw/config.h"
 #include "kiosk/kiosk.h"
+#include "test_http.h"
 
 #define BODY_MAX 1024
-#define RESP_MAX (256 * 1024)
-
-struct resp {
-	int status;
-	char *head; /* status line and headers, NUL-terminated */
-	char *body;
-	size_t body_len;
-	char raw[RESP_MAX];
-	size_t raw_len;
-};
 
 struct fixture {
 	struct kiosk k;
 	struct fw_config cfg;
 	int health_calls;
-	struct resp r;
+	struct test_resp r;
 };
-
-/* ---- a minimal HTTP/1.1 client ---- */
-
-static int connect_to(uint16_t port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct timeval tv = { .tv_sec = 10 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-/* Send what it can; the server may close early (413), which is not a failure here. */
-static void send_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0) {
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Read to EOF (every request says Connection: close) and split the response. */
-static void read_resp(int fd, struct resp *r)
-{
-	char *end;
-	ssize_t n;
-
-	r->raw_len = 0;
-	while (r->raw_len < sizeof(r->raw) - 1 &&
-	       (n = recv(fd, r->raw + r->raw_len, sizeof(r->raw) - 1 - r->raw_len, 0)) > 0) {
-		r->raw_len += (size_t)n;
-	}
-	r->raw[r->raw_len] = '\0';
-	close(fd);
-	end = strstr(r->raw, "\r\n\r\n");
-	assert_non_null(end);
-	*end = '\0';
-	r->head = r->raw;
-	r->body = end + 4;
-	r->body_len = r->raw_len - (size_t)(r->body - r->raw);
-	assert_int_equal(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1);
-}
-
-static void request(uint16_t port, const char *raw, struct resp *r)
-{
-	int fd = connect_to(port);
-
-	send_all(fd, raw, strlen(raw));
-	read_resp(fd, r);
-}
 
 static void get(struct fixture *f, const char *method, const char *path)
 {
-	char raw[1024];
-
-	snprintf(raw, sizeof(raw), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-		 method, path);
-	request(kiosk_port(&f->k), raw, &f->r);
+	test_http_call(kiosk_port(&f->k), method, path, &f->r);
 }
 
-/* The value of a response header (case-insensitive name), or NULL. */
-static const char *header(const struct resp *r, const char *name, char *out, size_t cap)
+static void assert_security_headers(const struct test_resp *r)
 {
-	size_t nl = strlen(name);
-
-	for (const char *line = strstr(r->head, "\r\n"); line != NULL;
-	     line = strstr(line + 2, "\r\n")) {
-		const char *h = line + 2;
-		const char *eol = strstr(h, "\r\n");
-		size_t len = eol ? (size_t)(eol - h) : strlen(h);
-
-		if (len > nl + 1 && strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
-			const char *v = h + nl + 1;
-
-			while (*v == ' ') {
-				v++;
-			}
-			len -= (size_t)(v - h);
-			snprintf(out, cap, "%.*s", (int)len, v);
-			return out;
-		}
-	}
-	return NULL;
+	test_http_assert_header(r, "Content-Security-Policy", "default-src 'self'");
+	test_http_assert_header(r, "X-Content-Type-Options", "nosniff");
+	test_http_assert_header(r, "X-Frame-Options", "DENY");
+	test_http_assert_header(r, "Referrer-Policy", "no-referrer");
 }
 
-static void assert_header(const struct resp *r, const char *name, const char *want)
+/* The one error shape, with the headers every answer carries. */
+static void assert_error(const struct test_resp *r, int status, const char *code)
 {
-	char v[256];
-
-	if (header(r, name, v, sizeof(v)) == NULL) {
-		fail_msg("header %s missing in:\n%s", name, r->head);
-	}
-	assert_string_equal(v, want);
-}
-
-static void assert_security_headers(const struct resp *r)
-{
-	assert_header(r, "Content-Security-Policy", "default-src 'self'");
-	assert_header(r, "X-Content-Type-Options", "nosniff");
-	assert_header(r, "X-Frame-Options", "DENY");
-	assert_header(r, "Referrer-Policy", "no-referrer");
-}
-
-/* The one error shape: {"error": {"code", "message", "message_zh"}}. */
-static void assert_error(const struct resp *r, int status, const char *code)
-{
-	cJSON *root, *e, *m, *mz;
-
-	if (r->status != status) {
-		fail_msg("want %d, got:\n%s\n\n%s", status, r->head, r->body);
-	}
-	assert_header(r, "Content-Type", "application/json; charset=utf-8");
+	test_http_assert_error(r, status, code);
+	test_http_assert_header(r, "Content-Type", "application/json; charset=utf-8");
 	assert_security_headers(r);
-	root = cJSON_ParseWithLength(r->body, r->body_len);
-	assert_non_null(root);
-	e = cJSON_GetObjectItemCaseSensitive(root, "error");
-	assert_true(cJSON_IsObject(e));
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "code")),
-			    code);
-	m = cJSON_GetObjectItemCaseSensitive(e, "message");
-	mz = cJSON_GetObjectItemCaseSensitive(e, "message_zh");
-	assert_true(cJSON_IsString(m) && strlen(m->valuestring) > 0);
-	assert_true(cJSON_IsString(mz) && strlen(mz->valuestring) > 0);
-	/* The Chinese message is Chinese: it holds a CJK character (3-byte UTF-8, E4-E9). */
-	assert_true((unsigned char)mz->valuestring[0] >= 0xe4 &&
-		    (unsigned char)mz->valuestring[0] <= 0xe9);
-	cJSON_Delete(root);
 }
 
 /* ---- app routes, as another app would add them ---- */
@@ -305,8 +173,8 @@ static void test_index_served(void **state)
 
 	get(f, "GET", "/");
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Type", "text/html; charset=utf-8");
-	assert_header(&f->r, "Cache-Control", "no-cache");
+	test_http_assert_header(&f->r, "Content-Type", "text/html; charset=utf-8");
+	test_http_assert_header(&f->r, "Cache-Control", "no-cache");
 	assert_security_headers(&f->r);
 	assert_int_equal(f->r.body_len, index->size);
 	assert_memory_equal(f->r.body, index->data, index->size);
@@ -323,11 +191,11 @@ static void test_assets_types(void **state)
 
 	get(f, "GET", "/app.js");
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Type", "text/javascript; charset=utf-8");
+	test_http_assert_header(&f->r, "Content-Type", "text/javascript; charset=utf-8");
 	assert_int_equal(f->r.body_len, shell_file("/app.js")->size);
 	get(f, "GET", "/app.css");
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Type", "text/css; charset=utf-8");
+	test_http_assert_header(&f->r, "Content-Type", "text/css; charset=utf-8");
 	assert_security_headers(&f->r);
 }
 
@@ -338,9 +206,9 @@ static void test_head(void **state)
 
 	get(f, "HEAD", "/");
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Type", "text/html; charset=utf-8");
+	test_http_assert_header(&f->r, "Content-Type", "text/html; charset=utf-8");
 	snprintf(want, sizeof(want), "%zu", shell_file("/index.html")->size);
-	assert_non_null(header(&f->r, "Content-Length", len, sizeof(len)));
+	assert_non_null(test_http_header(&f->r, "Content-Length", len, sizeof(len)));
 	assert_string_equal(len, want);
 	assert_int_equal(f->r.body_len, 0);
 
@@ -357,8 +225,8 @@ static void test_health(void **state)
 
 	get(f, "GET", "/api/v1/health");
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "Content-Type", "application/json; charset=utf-8");
-	assert_header(&f->r, "Cache-Control", "no-store");
+	test_http_assert_header(&f->r, "Content-Type", "application/json; charset=utf-8");
+	test_http_assert_header(&f->r, "Cache-Control", "no-store");
 	assert_security_headers(&f->r);
 	assert_int_equal(f->health_calls, before + 1);
 	root = cJSON_ParseWithLength(f->r.body, f->r.body_len);
@@ -393,19 +261,19 @@ static void test_method_not_allowed(void **state)
 
 	get(f, "POST", "/api/v1/health");
 	assert_error(&f->r, 405, "method_not_allowed");
-	assert_header(&f->r, "Allow", "GET, HEAD");
+	test_http_assert_header(&f->r, "Allow", "GET, HEAD");
 
 	get(f, "DELETE", "/index.html");
 	assert_error(&f->r, 405, "method_not_allowed");
-	assert_header(&f->r, "Allow", "GET, HEAD");
+	test_http_assert_header(&f->r, "Allow", "GET, HEAD");
 
 	get(f, "GET", "/api/v1/echo");
 	assert_error(&f->r, 405, "method_not_allowed");
-	assert_header(&f->r, "Allow", "POST");
+	test_http_assert_header(&f->r, "Allow", "POST");
 
 	get(f, "PUT", "/api/v1/items/7");
 	assert_error(&f->r, 405, "method_not_allowed");
-	assert_header(&f->r, "Allow", "GET, DELETE, HEAD");
+	test_http_assert_header(&f->r, "Allow", "GET, DELETE, HEAD");
 }
 
 static void post_body(struct fixture *f, size_t len)
@@ -420,10 +288,10 @@ static void post_body(struct fixture *f, size_t len)
 		 "POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 		 "Content-Length: %zu\r\n\r\n",
 		 len);
-	fd = connect_to(kiosk_port(&f->k));
-	send_all(fd, head, strlen(head));
-	send_all(fd, body, len);
-	read_resp(fd, &f->r);
+	fd = test_http_connect(kiosk_port(&f->k));
+	test_http_send(fd, head, strlen(head));
+	test_http_send(fd, body, len);
+	test_http_read(fd, &f->r);
 	free(body);
 }
 
@@ -435,27 +303,28 @@ static void test_body_cap(void **state)
 
 	post_body(f, BODY_MAX);
 	assert_int_equal(f->r.status, 200);
-	assert_header(&f->r, "X-Echo", "1");
+	test_http_assert_header(&f->r, "X-Echo", "1");
 	root = cJSON_ParseWithLength(f->r.body, f->r.body_len);
 	assert_non_null(root);
 	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "len")), BODY_MAX);
 	cJSON_Delete(root);
 
 	/* Declared too large: refused from the headers alone, before any body byte. */
-	fd = connect_to(kiosk_port(&f->k));
-	send_all(fd,
-		 "POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-		 "Content-Length: 1025\r\n\r\n",
-		 strlen("POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-			"Content-Length: 1025\r\n\r\n"));
-	read_resp(fd, &f->r);
+	fd = test_http_connect(kiosk_port(&f->k));
+	test_http_send(
+		fd,
+		"POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+		"Content-Length: 1025\r\n\r\n",
+		strlen("POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+		       "Content-Length: 1025\r\n\r\n"));
+	test_http_read(fd, &f->r);
 	assert_error(&f->r, 413, "payload_too_large");
 
 	/* A declared size far beyond any buffer, also from the headers alone. */
-	request(kiosk_port(&f->k),
-		"POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-		"Content-Length: 99999999999999999999\r\n\r\n",
-		&f->r);
+	test_http_request(kiosk_port(&f->k),
+			  "POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			  "Content-Length: 99999999999999999999\r\n\r\n",
+			  &f->r);
 	assert_true(f->r.status == 413 || f->r.status == 400);
 }
 
@@ -465,30 +334,30 @@ static void test_body_cap_chunked(void **state)
 	struct fixture *f = *state;
 	char chunk[600];
 	char line[32];
-	int fd = connect_to(kiosk_port(&f->k));
+	int fd = test_http_connect(kiosk_port(&f->k));
 	const char *head = "POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 			   "Transfer-Encoding: chunked\r\n\r\n";
 
 	memset(chunk, 'y', sizeof(chunk));
-	send_all(fd, head, strlen(head));
+	test_http_send(fd, head, strlen(head));
 	for (int i = 0; i < 2; i++) {
 		snprintf(line, sizeof(line), "%zx\r\n", sizeof(chunk));
-		send_all(fd, line, strlen(line));
-		send_all(fd, chunk, sizeof(chunk));
-		send_all(fd, "\r\n", 2);
+		test_http_send(fd, line, strlen(line));
+		test_http_send(fd, chunk, sizeof(chunk));
+		test_http_send(fd, "\r\n", 2);
 	}
-	send_all(fd, "0\r\n\r\n", 5);
-	read_resp(fd, &f->r);
+	test_http_send(fd, "0\r\n\r\n", 5);
+	test_http_read(fd, &f->r);
 	assert_error(&f->r, 413, "payload_too_large");
 
 	/* Under the cap, chunked is fine. */
-	fd = connect_to(kiosk_port(&f->k));
-	send_all(fd, head, strlen(head));
+	fd = test_http_connect(kiosk_port(&f->k));
+	test_http_send(fd, head, strlen(head));
 	snprintf(line, sizeof(line), "%zx\r\n", sizeof(chunk));
-	send_all(fd, line, strlen(line));
-	send_all(fd, chunk, sizeof(chunk));
-	send_all(fd, "\r\n0\r\n\r\n", 7);
-	read_resp(fd, &f->r);
+	test_http_send(fd, line, strlen(line));
+	test_http_send(fd, chunk, sizeof(chunk));
+	test_http_send(fd, "\r\n0\r\n\r\n", 7);
+	test_http_read(fd, &f->r);
 	assert_int_equal(f->r.status, 200);
 	assert_non_null(strstr(f->r.body, "\"len\":600"));
 }
@@ -502,7 +371,7 @@ static void test_body_endless(void **state)
 	char chunk[512 + 8];
 	size_t sent = 0;
 	const size_t limit = 64u * 1024 * 1024;
-	int fd = connect_to(kiosk_port(&f->k));
+	int fd = test_http_connect(kiosk_port(&f->k));
 
 	memset(chunk, 'z', sizeof(chunk));
 	memcpy(chunk, "200\r\n", 5);
@@ -570,7 +439,7 @@ static void test_app_routes(void **state)
 	get(f, "GET", "/api/v1/broken");
 	assert_error(&f->r, 500, "internal");
 
-	request(kiosk_port(&f->k), put, &f->r);
+	test_http_request(kiosk_port(&f->k), put, &f->r);
 	assert_int_equal(f->r.status, 201);
 	root = cJSON_ParseWithLength(f->r.body, f->r.body_len);
 	assert_non_null(root);
@@ -578,7 +447,8 @@ static void test_app_routes(void **state)
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(root, "q")), "你");
 	cJSON_Delete(root);
 
-	request(kiosk_port(&f->k),
+	test_http_request(
+		kiosk_port(&f->k),
 		"PUT /api/v1/json?q=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 		"Content-Length: 3\r\n\r\n{{{",
 		&f->r);
@@ -695,21 +565,21 @@ static void test_health_office_name(void **state)
 	struct fw_config cfg;
 	struct kiosk k;
 	struct kiosk_params p = { .cfg = &cfg };
-	struct resp *r = malloc(sizeof(*r));
+	struct test_resp *r = malloc(sizeof(*r));
 	const char *req = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
 	assert_non_null(r);
 	test_cfg(&cfg);
 	kiosk_init(&k);
 	assert_int_equal(kiosk_start(&k, &p), 0);
-	request(kiosk_port(&k), req, r);
+	test_http_request(kiosk_port(&k), req, r);
 	assert_int_equal(r->status, 200);
 	assert_string_equal(r->body, "{\"office_name\":\"城关镇受理点\"}");
 	kiosk_stop(&k);
 
 	p.health = health_names_office;
 	assert_int_equal(kiosk_start(&k, &p), 0);
-	request(kiosk_port(&k), req, r);
+	test_http_request(kiosk_port(&k), req, r);
 	assert_int_equal(r->status, 200);
 	assert_int_equal(count(r->body, "office_name"), 1);
 	assert_non_null(strstr(r->body, "\"office_name\":\"from the callback\""));

@@ -9,40 +9,29 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
 #include "fake_clock.h"
 #include "fw/outbox.h"
 #include "fw/store.h"
+#include "test_util.h"
 
 static char dir[PATH_MAX];
 static struct fake_clock clk;
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static int setup(void **state)
 {
-	const char *base = getenv("HE_TEST_TMP");
 	static sqlite3 *db;
 
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(dir, sizeof(dir), "%s/test_outbox.XXXXXX", base);
-	if (mkdtemp(dir) == NULL || store_init(dir, NULL) != 0 || store_open(dir, &db) != 0) {
+	if (test_tmpdir(dir, sizeof(dir), "test_outbox") != 0 || store_init(dir, NULL) != 0 ||
+	    store_open(dir, &db) != 0) {
 		return -1;
 	}
 	fake_clock_init(&clk, 1700000000000, 5000);
@@ -55,19 +44,7 @@ static int teardown(void **state)
 {
 	store_close(*state);
 	outbox_set_clock(NULL);
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return test_rmtree(dir);
 }
 
 /* Append one event in its own transaction; returns its seq. */
@@ -126,7 +103,7 @@ static void test_outside_transaction_refused(void **state)
 
 	assert_int_equal(outbox_append(db, "ticket.issued", "{}", &seq), -EPERM);
 	assert_int_equal(seq, 77);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 0);
 	assert_int_equal(outbox_append(NULL, "a", "{}", NULL), -EINVAL);
 }
 
@@ -141,7 +118,7 @@ static void test_rollback_leaves_no_event(void **state)
 	assert_int_equal(seq, 2);
 	assert_int_equal(outbox_append(db, "a.three", "{}", &seq), 0);
 	store_rollback(db);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 1);
 	assert_int_equal(outbox_pending(db), 1);
 	/* Nothing committed used 2, so the city sees no gap. */
 	assert_int_equal(outbox_last_seq(db), 1);
@@ -170,12 +147,12 @@ static void test_bad_type_refused(void **state)
 		assert_int_equal(outbox_append(db, bad[i], "{}", NULL), -EINVAL);
 	}
 	assert_int_equal(outbox_append(db, NULL, "{}", NULL), -EINVAL);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 0);
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(outbox_append(db, good[i], "{}", NULL), 0);
 	}
 	assert_int_equal(store_commit(db), 0);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 4);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 4);
 }
 
 static void test_bad_payload_refused(void **state)
@@ -212,7 +189,7 @@ static void test_bad_payload_refused(void **state)
 		assert_int_equal(outbox_append(db, "t", good[i], NULL), 0);
 	}
 	assert_int_equal(store_commit(db), 0);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 3);
 }
 
 static void test_payload_size_limit(void **state)
@@ -237,8 +214,9 @@ static void test_payload_size_limit(void **state)
 	p[n + 1] = '\0';
 	assert_int_equal(outbox_append(db, "big", p, NULL), -EMSGSIZE);
 	assert_int_equal(store_commit(db), 0);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 1);
-	assert_int_equal(raw_int(db, "SELECT length(payload) FROM outbox"), OUTBOX_PAYLOAD_MAX);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(test_sql_int(db, "SELECT length(payload) FROM outbox"),
+			 OUTBOX_PAYLOAD_MAX);
 	free(p);
 }
 
@@ -261,7 +239,7 @@ static void test_seq_survives_restart_and_delete(void **state)
 	assert_int_equal(outbox_ack(db, 6), 6);
 	fake_clock_advance(&clk.clock, 1000);
 	assert_int_equal(outbox_prune(db, 1700000000000 + 1), 6);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 0);
 	store_close(db);
 	assert_int_equal(store_init(dir, NULL), 0);
 	assert_int_equal(store_open(dir, &db), 0);
@@ -285,12 +263,13 @@ static void test_event_ids_unique(void **state)
 		assert_int_equal(outbox_append(db, "bulk", "{\"i\":0}", NULL), 0);
 	}
 	assert_int_equal(store_commit(db), 0);
-	assert_int_equal(raw_int(db, "SELECT count(DISTINCT event_id) FROM outbox"), 3000);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox WHERE event_id NOT GLOB "
-				     "'[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
-				     "[0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-4*'"),
+	assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT event_id) FROM outbox"), 3000);
+	assert_int_equal(test_sql_int(db,
+				      "SELECT count(*) FROM outbox WHERE event_id NOT GLOB "
+				      "'[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]"
+				      "[0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-4*'"),
 			 0);
-	assert_int_equal(raw_int(db, "SELECT max(seq) - min(seq) + 1 FROM outbox"), 3000);
+	assert_int_equal(test_sql_int(db, "SELECT max(seq) - min(seq) + 1 FROM outbox"), 3000);
 }
 
 static void test_ack(void **state)
@@ -305,7 +284,8 @@ static void test_ack(void **state)
 	fake_clock_advance(&clk.clock, 250);
 	assert_int_equal(outbox_ack(db, 2), 2);
 	assert_int_equal(outbox_pending(db), 3);
-	assert_int_equal(raw_int(db, "SELECT acked_ms FROM outbox WHERE seq = 2"), 1700000000250);
+	assert_int_equal(test_sql_int(db, "SELECT acked_ms FROM outbox WHERE seq = 2"),
+			 1700000000250);
 	assert_int_equal(outbox_ack(db, 2), 0); /* a repeated answer changes nothing */
 	assert_int_equal(outbox_ack(db, 1), 0);
 	/* The city acknowledges seqs this database never wrote: nothing marked. */
@@ -359,8 +339,8 @@ static void test_threads_with_own_connections(void **state)
 		assert_int_equal(pthread_join(t[i], &res), 0);
 		assert_null(res);
 	}
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), WORKERS * PER_WORKER);
-	assert_int_equal(raw_int(db, "SELECT count(DISTINCT seq) FROM outbox"),
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), WORKERS * PER_WORKER);
+	assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT seq) FROM outbox"),
 			 WORKERS * PER_WORKER);
 	assert_int_equal(outbox_last_seq(db), WORKERS * PER_WORKER);
 }

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "fw/config.h"
 #include "fw/pii.h"
 #include "fw/store.h"
+#include "test_util.h"
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
 
@@ -46,22 +46,12 @@ static const struct pii_contact sample = {
 	.contact = "微信号 sima_xiangru_88",
 };
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static int setup(void **state)
 {
-	const char *base = getenv("HE_TEST_TMP");
 	static sqlite3 *db;
 
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(dir, sizeof(dir), "%s/test_pii.XXXXXX", base);
-	if (mkdtemp(dir) == NULL || store_init(dir, NULL) != 0 || store_open(dir, &db) != 0) {
+	if (test_tmpdir(dir, sizeof(dir), "test_pii") != 0 || store_init(dir, NULL) != 0 ||
+	    store_open(dir, &db) != 0) {
 		return -1;
 	}
 	snprintf(key_file, sizeof(key_file), "%s/%s", dir, PII_KEY_FILE);
@@ -81,19 +71,7 @@ static int teardown(void **state)
 	store_close(*state);
 	pii_set_clock(NULL);
 	audit_set_clock(NULL);
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return test_rmtree(dir);
 }
 
 static int64_t create1(sqlite3 *db, const struct pii_contact *c, bool hide)
@@ -107,34 +85,17 @@ static int64_t create1(sqlite3 *db, const struct pii_contact *c, bool hide)
 	return id;
 }
 
-/* Read a whole file (NULL and *len 0 when it does not exist). */
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	*len = 0;
-	if (f == NULL) {
-		return NULL;
-	}
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static bool file_contains(const char *path, const void *needle, size_t nlen)
 {
 	size_t len;
-	uint8_t *buf = slurp(path, &len);
-	bool found = buf != NULL && memmem(buf, len, needle, nlen) != NULL;
+	uint8_t *buf;
+	bool found;
 
+	if (!test_file_exists(path)) {
+		return false;
+	}
+	buf = test_file_read(path, &len);
+	found = memmem(buf, len, needle, nlen) != NULL;
 	free(buf);
 	return found;
 }
@@ -181,8 +142,8 @@ static const char *capture_end(int saved)
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	snprintf(path, sizeof(path), "%s/stderr.txt", dir);
-	buf = slurp(path, &len);
-	len = buf == NULL ? 0 : len < sizeof(captured) - 1 ? len : sizeof(captured) - 1;
+	buf = test_file_read(path, &len);
+	len = len < sizeof(captured) - 1 ? len : sizeof(captured) - 1;
 	if (len > 0) {
 		memcpy(captured, buf, len);
 	}
@@ -398,8 +359,8 @@ static void test_key_file_created(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(st.st_size, PII_KEY_LEN);
 	assert_true(pii_ready());
-	assert_int_equal(raw_int(*state, "SELECT count(*) FROM pii_key"), 1);
-	assert_int_equal(raw_int(*state, "SELECT length(wrapped) FROM pii_key"), 61);
+	assert_int_equal(test_sql_int(*state, "SELECT count(*) FROM pii_key"), 1);
+	assert_int_equal(test_sql_int(*state, "SELECT length(wrapped) FROM pii_key"), 61);
 }
 
 static void test_round_trip(void **state)
@@ -440,9 +401,10 @@ static void test_round_trip(void **state)
 	fake_clock_advance(&clk.clock, 1000);
 	id2 = create1(db, &partial, false);
 	assert_true(id2 > id);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM citizen_contact WHERE id_number IS "
-				     "NULL AND address IS NULL AND contact IS NULL AND name IS "
-				     "NOT NULL"),
+	assert_int_equal(test_sql_int(db,
+				      "SELECT count(*) FROM citizen_contact WHERE id_number IS "
+				      "NULL AND address IS NULL AND contact IS NULL AND name IS "
+				      "NOT NULL"),
 			 1);
 	assert_int_equal(pii_contact_get(db, id2, PII_VIEW_MASKED, &c), 0);
 	assert_string_equal(c.name, "张*");
@@ -452,10 +414,10 @@ static void test_round_trip(void **state)
 
 	/* Two stores of the same value never give the same blob (fresh nonce). */
 	create1(db, &sample, false);
-	assert_int_equal(raw_int(db, "SELECT count(DISTINCT phone) FROM citizen_contact WHERE "
-				     "length(phone) = 40"),
+	assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT phone) FROM citizen_contact WHERE "
+					  "length(phone) = 40"),
 			 2);
-	assert_int_equal(raw_int(db, "SELECT length(phone) FROM citizen_contact WHERE id = 1"),
+	assert_int_equal(test_sql_int(db, "SELECT length(phone) FROM citizen_contact WHERE id = 1"),
 			 11 + PII_BLOB_OVERHEAD);
 	assert_int_equal(pii_contact_get(db, 999, PII_VIEW_FULL, &c), -ENOENT);
 	pii_contact_clear(&c);
@@ -510,13 +472,13 @@ static void test_create_refusals(void **state)
 	assert_int_equal(pii_contact_create(db, &bad, false, &id), -EINVAL);
 	assert_int_equal(pii_contact_create(db, NULL, false, &id), -EINVAL);
 	store_rollback(db);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM citizen_contact"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM citizen_contact"), 0);
 
 	/* A rolled-back create leaves nothing. */
 	assert_int_equal(store_begin(db), 0);
 	assert_int_equal(pii_contact_create(db, &sample, false, &id), 0);
 	store_rollback(db);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM citizen_contact"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM citizen_contact"), 0);
 }
 
 static size_t get_blob(sqlite3 *db, const char *col, int64_t id, uint8_t *buf, size_t cap)
@@ -629,7 +591,7 @@ static void test_wrong_key_keeps_data(void **state)
 	uint8_t good[PII_KEY_LEN], wrong[PII_KEY_LEN];
 	struct pii_contact c;
 	size_t len;
-	uint8_t *k = slurp(key_file, &len);
+	uint8_t *k = test_file_read(key_file, &len);
 	int64_t before_sum, id = create1(db, &sample, false);
 	int64_t closed_id = create1(db, &sample, false);
 	const char *log;
@@ -638,8 +600,8 @@ static void test_wrong_key_keeps_data(void **state)
 	assert_int_equal(len, PII_KEY_LEN);
 	memcpy(good, k, sizeof(good));
 	free(k);
-	before_sum = raw_int(db, "SELECT sum(length(name) + length(phone)) + "
-				 "(SELECT length(wrapped) FROM pii_key) FROM citizen_contact");
+	before_sum = test_sql_int(db, "SELECT sum(length(name) + length(phone)) + "
+				      "(SELECT length(wrapped) FROM pii_key) FROM citizen_contact");
 
 	memcpy(wrong, good, sizeof(wrong));
 	wrong[7] ^= 0x01;
@@ -660,9 +622,10 @@ static void test_wrong_key_keeps_data(void **state)
 	/* Marks and retention need no key. */
 	assert_int_equal(pii_contact_mark_closed(db, closed_id), 0);
 	assert_int_equal(pii_retention_purge(db, clk.wall_ms, 180), 0);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM pii_key"), 1);
-	assert_int_equal(raw_int(db, "SELECT sum(length(name) + length(phone)) + "
-				     "(SELECT length(wrapped) FROM pii_key) FROM citizen_contact"),
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM pii_key"), 1);
+	assert_int_equal(test_sql_int(db,
+				      "SELECT sum(length(name) + length(phone)) + "
+				      "(SELECT length(wrapped) FROM pii_key) FROM citizen_contact"),
 			 before_sum);
 
 	/* Opening again with the wrong key changes nothing either. */
@@ -680,7 +643,7 @@ static void test_missing_key_file(void **state)
 	sqlite3 *db = *state;
 	struct pii_contact c;
 	size_t len;
-	uint8_t *good = slurp(key_file, &len);
+	uint8_t *good = test_file_read(key_file, &len);
 	int64_t id = create1(db, &sample, false);
 	struct stat st;
 	const char *log;
@@ -693,7 +656,7 @@ static void test_missing_key_file(void **state)
 	assert_non_null(strstr(log, "is missing"));
 	/* No new key is made while the database holds data under the old one. */
 	assert_int_equal(stat(key_file, &st), -1);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM pii_key"), 1);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM pii_key"), 1);
 
 	overwrite_key(good, len, 0600);
 	free(good);
@@ -708,7 +671,7 @@ static void test_key_file_permissions(void **state)
 	sqlite3 *db = *state;
 	char keys[PATH_MAX + 16], link_target[PATH_MAX + 32];
 	size_t len;
-	uint8_t *good = slurp(key_file, &len);
+	uint8_t *good = test_file_read(key_file, &len);
 	const char *log;
 	int saved;
 
@@ -767,12 +730,12 @@ static void test_fresh_database_reuses_key_file(void **state)
 	sqlite3 *db = *state;
 	struct pii_contact c;
 	size_t len1, len2;
-	uint8_t *k1 = slurp(key_file, &len1), *k2;
+	uint8_t *k1 = test_file_read(key_file, &len1), *k2;
 
 	/* The database was set aside (damaged): a new data key under the same file. */
 	assert_int_equal(store_exec(db, "DELETE FROM pii_key"), 0);
 	assert_int_equal(pii_open(dir, db), 0);
-	k2 = slurp(key_file, &len2);
+	k2 = test_file_read(key_file, &len2);
 	assert_int_equal(len1, len2);
 	assert_memory_equal(k1, k2, len1);
 	free(k1);
@@ -801,7 +764,7 @@ static void test_raw_files_hold_no_plaintext(void **state)
 	};
 	char path[PATH_MAX + 64];
 	size_t klen;
-	uint8_t *kek = slurp(key_file, &klen);
+	uint8_t *kek = test_file_read(key_file, &klen);
 	struct stat st;
 
 	assert_int_equal(store_begin(db), 0);
@@ -841,7 +804,7 @@ static void test_raw_files_hold_no_plaintext(void **state)
 
 static int64_t audit_count(sqlite3 *db)
 {
-	return raw_int(db, "SELECT count(*) FROM audit WHERE action = 'pii.retention_erase'");
+	return test_sql_int(db, "SELECT count(*) FROM audit WHERE action = 'pii.retention_erase'");
 }
 
 static void test_retention(void **state)
@@ -890,9 +853,10 @@ static void test_retention(void **state)
 	assert_string_equal(c.name, "");
 	assert_string_equal(c.phone, "");
 	assert_string_equal(c.contact, "");
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM citizen_contact WHERE name IS NULL AND "
-				     "phone IS NULL AND id_number IS NULL AND address IS NULL AND "
-				     "contact IS NULL"),
+	assert_int_equal(test_sql_int(db,
+				      "SELECT count(*) FROM citizen_contact WHERE name IS NULL AND "
+				      "phone IS NULL AND id_number IS NULL AND address IS NULL AND "
+				      "contact IS NULL"),
 			 1);
 	int64_t untouched[] = { young, unacked, open_, acked_open };
 	for (size_t i = 0; i < 4; i++) {
@@ -940,7 +904,7 @@ static void test_retention(void **state)
 	assert_int_equal(audit_verify(db, &vr), 0);
 	assert_int_equal(vr.entries, 2);
 	/* secure_delete is back to what it was. */
-	assert_int_equal(raw_int(db, "PRAGMA secure_delete"), 0);
+	assert_int_equal(test_sql_int(db, "PRAGMA secure_delete"), 0);
 }
 
 static void test_retention_leaves_no_ciphertext(void **state)

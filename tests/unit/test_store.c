@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +29,7 @@
 #include "fw/outbox.h"
 #include "fw/store.h"
 #include "migrations.h"
+#include "test_util.h"
 
 /* ---- temporary directories and files ---- */
 
@@ -42,22 +42,11 @@ static void path_in(char *out, const char *name)
 	assert_true(n > 0 && n < PATH_MAX);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static int setup(void **state)
 {
-	const char *base = getenv("HE_TEST_TMP");
 	struct store_options o;
 
-	if (base == NULL || base[0] == '\0') {
-		base = P_tmpdir;
-	}
-	mkdir(base, 0700);
-	snprintf(dir, sizeof(dir), "%s/test_store.XXXXXX", base);
-	if (mkdtemp(dir) == NULL) {
+	if (test_tmpdir(dir, sizeof(dir), "test_store") != 0) {
 		return -1;
 	}
 	store_options_default(&o);
@@ -66,40 +55,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spill(const char *path, const unsigned char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static bool exists(const char *path)
-{
-	return access(path, F_OK) == 0;
+	return test_rmtree(dir);
 }
 
 static off_t file_size(const char *path)
@@ -145,38 +101,6 @@ static sqlite3 *raw_open(const char *path)
 	return db;
 }
 
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-
-	if (rc != SQLITE_OK) {
-		fail_msg("%s: %s", sql, err);
-	}
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static void raw_text(sqlite3 *db, const char *sql, char *out, size_t len)
-{
-	sqlite3_stmt *st = NULL;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-}
-
 static bool table_exists(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *st = NULL;
@@ -195,7 +119,7 @@ static void assert_quick_check_ok(sqlite3 *db)
 {
 	char res[256];
 
-	raw_text(db, "PRAGMA quick_check", res, sizeof(res));
+	test_sql_text(db, "PRAGMA quick_check", res, sizeof(res));
 	assert_string_equal(res, "ok");
 }
 
@@ -245,13 +169,13 @@ static void test_fresh_create(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0600); /* personal data: owner only */
 
 	assert_int_equal(store_open(dir, &db), 0);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), store_schema_version());
-	raw_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
+	assert_int_equal(test_sql_int(db, "PRAGMA user_version"), store_schema_version());
+	test_sql_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
 	assert_string_equal(buf, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA synchronous"), 2); /* FULL */
-	assert_int_equal(raw_int(db, "PRAGMA foreign_keys"), 1);
-	assert_int_equal(raw_int(db, "PRAGMA journal_size_limit"), 16384 * 1024);
-	assert_int_equal(raw_int(db, "PRAGMA busy_timeout"), 2000);
+	assert_int_equal(test_sql_int(db, "PRAGMA synchronous"), 2); /* FULL */
+	assert_int_equal(test_sql_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(test_sql_int(db, "PRAGMA journal_size_limit"), 16384 * 1024);
+	assert_int_equal(test_sql_int(db, "PRAGMA busy_timeout"), 2000);
 	assert_int_equal(sqlite3_hard_heap_limit64(-1), 65536LL * 1024);
 	assert_true(table_exists(db, "meta"));
 	assert_true(table_exists(db, "outbox"));
@@ -374,15 +298,15 @@ static void test_upgrade_from_v0(void **state)
 	/* A version-0 file as an early build left it: rollback journal, a table. */
 	path_in(path, STORE_FILE);
 	db = raw_open(path);
-	raw_exec(db, "CREATE TABLE legacy (x TEXT); INSERT INTO legacy VALUES ('kept');");
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 0);
+	test_sql_exec(db, "CREATE TABLE legacy (x TEXT); INSERT INTO legacy VALUES ('kept');");
+	assert_int_equal(test_sql_int(db, "PRAGMA user_version"), 0);
 	sqlite3_close(db);
 
 	assert_int_equal(store_init(dir, &st), 0);
 	assert_int_equal(st.state, STORE_OK);
 	assert_int_equal(st.schema_version, store_schema_version());
 	assert_int_equal(store_open(dir, &db), 0);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM legacy WHERE x = 'kept'"), 1);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM legacy WHERE x = 'kept'"), 1);
 	assert_true(table_exists(db, "outbox"));
 	store_close(db);
 }
@@ -399,7 +323,7 @@ static void test_upgrade_after_crash_mid_transaction(void **state)
 	path_in(path, STORE_FILE);
 	path_in(journal, STORE_FILE "-journal");
 	db = raw_open(path);
-	raw_exec(db, "CREATE TABLE legacy (x); INSERT INTO legacy VALUES ('kept');");
+	test_sql_exec(db, "CREATE TABLE legacy (x); INSERT INTO legacy VALUES ('kept');");
 	sqlite3_close(db);
 	/* An early build dies in the middle of a big transaction: the file holds
 	 * half of it and a hot rollback journal the rest. */
@@ -422,9 +346,9 @@ static void test_upgrade_after_crash_mid_transaction(void **state)
 	/* Not damage: SQLite rolls the journal back, then the file is migrated. */
 	assert_int_equal(store_init(dir, &st), 0);
 	assert_int_equal(st.state, STORE_OK);
-	assert_false(exists(journal));
+	assert_false(test_file_exists(journal));
 	assert_int_equal(store_open(dir, &db), 0);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM legacy"), 1);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM legacy"), 1);
 	assert_quick_check_ok(db);
 	store_close(db);
 }
@@ -456,8 +380,8 @@ static void test_upgrade_keeps_data(void **state)
 	db = raw_open(path);
 	assert_int_equal(store_migrate(db, steps, n + 2, &version), 0);
 	assert_int_equal(version, n + 2);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), n + 2);
-	raw_text(db, "SELECT type FROM outbox WHERE seq = 1", type, sizeof(type));
+	assert_int_equal(test_sql_int(db, "PRAGMA user_version"), n + 2);
+	test_sql_text(db, "SELECT type FROM outbox WHERE seq = 1", type, sizeof(type));
 	assert_string_equal(type, "renamed.test.event");
 	assert_true(table_exists(db, "t3"));
 	/* Running it again changes nothing. */
@@ -497,16 +421,16 @@ static void test_failing_step_rolls_back(void **state)
 	};
 	assert_true(store_migrate(db, steps, n + 1, &version) < 0);
 	assert_int_equal(version, n);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), n);
+	assert_int_equal(test_sql_int(db, "PRAGMA user_version"), n);
 	assert_false(table_exists(db, "a"));
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM outbox"), 2);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox"), 2);
 	assert_int_equal(sqlite3_get_autocommit(db), 1); /* no transaction left open */
 
 	/* The step's function fails after its SQL ran. */
 	steps[n] = (struct store_migration){ n + 1, "fn fails", "CREATE TABLE b (x);", step_fails };
 	assert_int_equal(store_migrate(db, steps, n + 1, &version), -ENOSPC);
 	assert_int_equal(version, n);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), n);
+	assert_int_equal(test_sql_int(db, "PRAGMA user_version"), n);
 	assert_false(table_exists(db, "b"));
 
 	/* A list with a gap is refused before anything runs. */
@@ -525,16 +449,16 @@ static void make_newer_db(bool wal)
 	path_in(path, STORE_FILE);
 	db = raw_open(path);
 	if (wal) {
-		raw_exec(db, "PRAGMA journal_mode=WAL");
+		test_sql_exec(db, "PRAGMA journal_mode=WAL");
 	}
 	snprintf(sql, sizeof(sql), "CREATE TABLE future (x); PRAGMA user_version = %d;",
 		 store_schema_version() + 1);
-	raw_exec(db, sql);
+	test_sql_exec(db, sql);
 	if (wal) {
 		/* Leave committed frames in the -wal, as after a power cut. */
 		assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL),
 				 SQLITE_OK);
-		raw_exec(db, "INSERT INTO future VALUES (1)");
+		test_sql_exec(db, "INSERT INTO future VALUES (1)");
 	}
 	sqlite3_close(db);
 }
@@ -553,10 +477,10 @@ static void check_newer_refused(bool wal)
 	make_newer_db(wal);
 	path_in(path, STORE_FILE);
 	path_in(wal_path, STORE_FILE "-wal");
-	before = slurp(path, &len);
+	before = test_file_read(path, &len);
 	if (wal) {
 		assert_true(file_size(wal_path) > 0);
-		wal_before = slurp(wal_path, &wal_len);
+		wal_before = test_file_read(wal_path, &wal_len);
 	}
 
 	assert_int_equal(store_init(dir, &st), -EPROTO);
@@ -564,12 +488,12 @@ static void check_newer_refused(bool wal)
 	assert_int_equal(store_open(dir, &db), -EPROTO);
 	assert_null(db);
 
-	after = slurp(path, &len2);
+	after = test_file_read(path, &len2);
 	assert_int_equal(len2, len);
 	assert_memory_equal(after, before, len);
 	free(after);
 	if (wal) {
-		after = slurp(wal_path, &len2);
+		after = test_file_read(wal_path, &len2);
 		assert_int_equal(len2, wal_len);
 		assert_memory_equal(after, wal_before, wal_len);
 		free(after);
@@ -611,7 +535,7 @@ static void check_kept_aside(const struct store_status *st, const unsigned char 
 	for (int i = 0; i < 15; i++) {
 		assert_true(i == 8 ? name[i] == '-' : (name[i] >= '0' && name[i] <= '9'));
 	}
-	kept = slurp(st->damaged_path, &kept_len);
+	kept = test_file_read(st->damaged_path, &kept_len);
 	assert_int_equal(kept_len, orig_len);
 	assert_memory_equal(kept, orig, orig_len);
 	free(kept);
@@ -641,13 +565,13 @@ static void damage_and_recover(size_t from, size_t keep_tail)
 	snprintf(epoch, sizeof(epoch), "%s", st.db_epoch);
 	path_in(path, STORE_FILE);
 	path_in(wal, STORE_FILE "-wal");
-	assert_false(exists(wal)); /* the last close checkpointed it */
-	buf = slurp(path, &len);
+	assert_false(test_file_exists(wal)); /* the last close checkpointed it */
+	buf = test_file_read(path, &len);
 	assert_true(len > from + keep_tail + 4096);
 	for (size_t i = from; i < len - keep_tail; i++) {
 		buf[i] = (unsigned char)(i * 7 + 13);
 	}
-	spill(path, buf, len);
+	test_file_write(path, buf, len);
 
 	assert_int_equal(store_init(dir, &st), 0);
 	check_kept_aside(&st, buf, len, epoch);
@@ -689,26 +613,26 @@ static void test_damaged_with_wal_moves_wal_too(void **state)
 	db = raw_open(path);
 	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL),
 			 SQLITE_OK);
-	raw_exec(db, "UPDATE outbox SET payload = '{\"changed\":true}'");
+	test_sql_exec(db, "UPDATE outbox SET payload = '{\"changed\":true}'");
 	sqlite3_close(db);
 	assert_true(file_size(wal) > 0);
 
-	buf = slurp(path, &len);
+	buf = test_file_read(path, &len);
 	for (size_t i = 0; i < len; i++) {
 		buf[i] ^= 0x5a;
 	}
-	spill(path, buf, len);
-	wal_buf = slurp(wal, &wal_len);
+	test_file_write(path, buf, len);
+	wal_buf = test_file_read(wal, &wal_len);
 
 	assert_int_equal(store_init(dir, &st), 0);
 	assert_int_equal(st.state, STORE_RECOVERED);
-	kept = slurp(st.damaged_path, &kept_len);
+	kept = test_file_read(st.damaged_path, &kept_len);
 	assert_int_equal(kept_len, len);
 	assert_memory_equal(kept, buf, len);
 	free(kept);
 	/* The -wal went with it: it must not be replayed into the new file. */
 	snprintf(kept_wal, sizeof(kept_wal), "%s-wal", st.damaged_path);
-	kept = slurp(kept_wal, &kept_len);
+	kept = test_file_read(kept_wal, &kept_len);
 	assert_int_equal(kept_len, wal_len);
 	assert_memory_equal(kept, wal_buf, wal_len);
 	free(kept);
@@ -734,16 +658,16 @@ static void test_wal_without_database_kept_aside(void **state)
 	db = raw_open(path);
 	assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL),
 			 SQLITE_OK);
-	raw_exec(db, "DELETE FROM outbox");
+	test_sql_exec(db, "DELETE FROM outbox");
 	sqlite3_close(db);
-	wal_buf = slurp(wal, &wal_len);
+	wal_buf = test_file_read(wal, &wal_len);
 	assert_true(wal_len > 0);
 	assert_int_equal(unlink(path), 0); /* someone removed the database alone */
 
 	assert_int_equal(store_init(dir, &st), 0);
 	assert_int_equal(st.state, STORE_RECOVERED);
 	assert_true(ends_with(st.damaged_path, "-wal"));
-	kept = slurp(st.damaged_path, &kept_len);
+	kept = test_file_read(st.damaged_path, &kept_len);
 	assert_int_equal(kept_len, wal_len);
 	assert_memory_equal(kept, wal_buf, wal_len);
 	free(kept);
@@ -764,24 +688,24 @@ static void test_damaged_twice_keeps_both(void **state)
 	path_in(path, STORE_FILE);
 	buf1 = (unsigned char *)strdup("not a database, first");
 	len1 = strlen((char *)buf1);
-	spill(path, buf1, len1);
+	test_file_write(path, buf1, len1);
 	assert_int_equal(store_init(dir, &st1), 0);
 	assert_int_equal(st1.state, STORE_RECOVERED);
 
 	/* Damaged again within the same second: the first one is not overwritten. */
 	buf2 = (unsigned char *)strdup("not a database either, second one");
 	len2 = strlen((char *)buf2);
-	spill(path, buf2, len2);
+	test_file_write(path, buf2, len2);
 	assert_int_equal(store_init(dir, &st2), 0);
 	assert_int_equal(st2.state, STORE_RECOVERED);
 	assert_string_not_equal(st1.damaged_path, st2.damaged_path);
 	assert_int_equal(count_prefixed(STORE_FILE STORE_DAMAGED_TAG), 2);
 
-	kept = slurp(st1.damaged_path, &kept_len);
+	kept = test_file_read(st1.damaged_path, &kept_len);
 	assert_int_equal(kept_len, len1);
 	assert_memory_equal(kept, buf1, len1);
 	free(kept);
-	kept = slurp(st2.damaged_path, &kept_len);
+	kept = test_file_read(st2.damaged_path, &kept_len);
 	assert_int_equal(kept_len, len2);
 	assert_memory_equal(kept, buf2, len2);
 	free(kept);
@@ -861,7 +785,7 @@ static void test_exec_errors_and_commit_failure(void **state)
 	assert_int_equal(store_exec(db, "INSERT INTO c VALUES (42)"), 0);
 	assert_int_equal(store_commit(db), -EINVAL);
 	assert_int_equal(sqlite3_get_autocommit(db), 1);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM c"), 0);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM c"), 0);
 	store_close(db);
 }
 
@@ -879,8 +803,8 @@ static void test_backup(void **state)
 	assert_int_equal(store_backup(db, bak), 0);
 	copy = raw_open(bak);
 	assert_quick_check_ok(copy);
-	assert_int_equal(raw_int(copy, "SELECT count(*) FROM outbox"), 20);
-	assert_int_equal(raw_int(copy, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(test_sql_int(copy, "SELECT count(*) FROM outbox"), 20);
+	assert_int_equal(test_sql_int(copy, "PRAGMA user_version"), store_schema_version());
 	sqlite3_close(copy);
 
 	/* A second backup replaces the first only when complete. */
@@ -888,11 +812,11 @@ static void test_backup(void **state)
 	assert_int_equal(outbox_append(db, "test.more", "{}", NULL), 0);
 	assert_int_equal(store_commit(db), 0);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", bak);
-	spill(tmp, (const unsigned char *)"stale", 5); /* left by a power cut */
+	test_file_write(tmp, (const unsigned char *)"stale", 5); /* left by a power cut */
 	assert_int_equal(store_backup(db, bak), 0);
-	assert_false(exists(tmp));
+	assert_false(test_file_exists(tmp));
 	copy = raw_open(bak);
-	assert_int_equal(raw_int(copy, "SELECT count(*) FROM outbox"), 21);
+	assert_int_equal(test_sql_int(copy, "SELECT count(*) FROM outbox"), 21);
 	sqlite3_close(copy);
 
 	path_in(missing, "no/such/dir/backup.db");
@@ -1316,8 +1240,8 @@ static void check_consistent_after_init_fault(void)
 	assert_int_equal(st.schema_version, store_schema_version());
 	assert_int_equal(store_open(dir, &db), 0);
 	assert_quick_check_ok(db);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key IN "
-				     "('db_epoch', 'created_ms', 'device_id')"),
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM meta WHERE key IN "
+					  "('db_epoch', 'created_ms', 'device_id')"),
 			 3);
 	store_close(db);
 }
@@ -1421,7 +1345,7 @@ static void fault_loop_append(enum fault_kind k, bool persistent)
 	io_persistent = persistent;
 	make_db_with_events(0);
 	assert_int_equal(store_open(dir, &db0), 0);
-	expect = raw_int(db0, "SELECT count(*) FROM outbox");
+	expect = test_sql_int(db0, "SELECT count(*) FROM outbox");
 	store_close(db0);
 	for (n = 1; n < 100000; n++) {
 		sqlite3 *db = NULL;
@@ -1455,16 +1379,17 @@ static void fault_loop_append(enum fault_kind k, bool persistent)
 
 		assert_int_equal(store_open(dir, &db), 0);
 		assert_quick_check_ok(db);
-		count = raw_int(db, "SELECT count(*) FROM outbox");
+		count = test_sql_int(db, "SELECT count(*) FROM outbox");
 		if (ret == 0) {
 			assert_int_equal(count, expect + 1);
 		} else {
 			assert_in_range(count, expect, expect + 1);
 		}
 		/* seqs stay 1..count with no gap and no repeat */
-		assert_int_equal(raw_int(db, "SELECT count(DISTINCT seq) FROM outbox"), count);
+		assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT seq) FROM outbox"), count);
 		assert_int_equal(outbox_last_seq(db), count);
-		assert_int_equal(raw_int(db, "SELECT coalesce(max(seq), 0) FROM outbox"), count);
+		assert_int_equal(test_sql_int(db, "SELECT coalesce(max(seq), 0) FROM outbox"),
+				 count);
 		expect = count;
 		store_close(db);
 		if (!fired(k)) {
@@ -1482,7 +1407,7 @@ static int64_t backup_count(const char *bak)
 	int64_t n;
 
 	assert_quick_check_ok(copy);
-	n = raw_int(copy, "SELECT count(*) FROM outbox");
+	n = test_sql_int(copy, "SELECT count(*) FROM outbox");
 	sqlite3_close(copy);
 	return n;
 }
@@ -1507,7 +1432,7 @@ static void fault_loop_backup(enum fault_kind k)
 	have = backup_count(bak);
 	make_db_with_events(5);
 	assert_int_equal(store_open(dir, &db), 0);
-	want = raw_int(db, "SELECT count(*) FROM outbox");
+	want = test_sql_int(db, "SELECT count(*) FROM outbox");
 	store_close(db);
 	assert_int_equal(want, have + 5);
 	for (n = 1; n < 100000; n++) {
@@ -1523,7 +1448,7 @@ static void fault_loop_backup(enum fault_kind k)
 		if (!clean_errno(ret)) {
 			fail_msg("fault %d at %ld: store_backup returned %d", k, n, ret);
 		}
-		assert_false(exists(tmp));
+		assert_false(test_file_exists(tmp));
 		if (ret == 0) {
 			have = want;
 		}
