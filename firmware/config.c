@@ -19,7 +19,7 @@
 #define LINE_MAX_LEN 1024
 #define FILE_MAX_LEN (256 * 1024)
 
-enum key_type { T_INT, T_BOOL, T_STR, T_IPV4, T_HOST, T_LOGLEVEL };
+enum key_type { T_INT, T_BOOL, T_STR, T_IPV4, T_HOST, T_LOGLEVEL, T_DISPMODE, T_HHMM };
 
 struct key_def {
 	const char *section;
@@ -56,6 +56,19 @@ static const struct key_def key_table[] = {
 	K("auth", "lock_minutes", T_INT, auth_lock_minutes, 1, 1440),
 	K("auth", "idle_timeout_s", T_INT, auth_idle_timeout_s, 30, 3600),
 	K("auth", "session_max_s", T_INT, auth_session_max_s, 300, 7 * 24 * 3600),
+	K("queue", "recall_max", T_INT, queue_recall_max, 0, 10),
+	K("queue", "priority_run", T_INT, queue_priority_run, 1, 20),
+	K("queue", "rollover", T_HHMM, queue_rollover_min, 0, 0),
+	K("queue", "keep_overnight", T_BOOL, queue_keep_overnight, 0, 0),
+	K("queue", "utc_offset_min", T_INT, queue_utc_offset_min, -720, 840),
+	K("display", "mode", T_DISPMODE, display_mode, 0, 0),
+	K("display", "tcp_address", T_IPV4, display_tcp_ip, 0, 0),
+	K("display", "tcp_port_base", T_INT, display_tcp_port_base, 1, 65535 - 99),
+	K("display", "rtu_device", T_STR, display_rtu_device, 0, CONFIG_STR_MAX - 1),
+	K("display", "rtu_baud", T_INT, display_rtu_baud, 1200, 115200),
+	K("display", "timeout_ms", T_INT, display_timeout_ms, 20, 5000),
+	K("display", "brightness", T_INT, display_brightness, 0, 100),
+	K("display", "audio", T_BOOL, display_audio, 0, 0),
 };
 
 #define NKEYS (sizeof(key_table) / sizeof(key_table[0]))
@@ -79,6 +92,18 @@ void config_defaults(struct fw_config *cfg)
 	cfg->auth_lock_minutes = 15;
 	cfg->auth_idle_timeout_s = 300;
 	cfg->auth_session_max_s = 12 * 3600;
+	cfg->queue_recall_max = 3;
+	cfg->queue_priority_run = 3;
+	cfg->queue_rollover_min = 4 * 60;
+	cfg->queue_keep_overnight = false;
+	cfg->queue_utc_offset_min = 8 * 60;
+	cfg->display_mode = CONFIG_DISPLAY_OFF;
+	cfg->display_tcp_ip = 0x7f000001; /* 127.0.0.1 */
+	cfg->display_tcp_port_base = 15020;
+	cfg->display_rtu_baud = 9600;
+	cfg->display_timeout_ms = 300;
+	cfg->display_brightness = 80;
+	cfg->display_audio = true;
 }
 
 static void type_help(const struct key_def *k, char *buf, size_t len)
@@ -103,6 +128,12 @@ static void type_help(const struct key_def *k, char *buf, size_t len)
 		break;
 	case T_LOGLEVEL:
 		snprintf(buf, len, "one of error, warn, info, debug");
+		break;
+	case T_DISPMODE:
+		snprintf(buf, len, "one of off, rtu, tcp");
+		break;
+	case T_HHMM:
+		snprintf(buf, len, "a time of day HH:MM from 00:00 to 23:59");
 		break;
 	}
 }
@@ -220,6 +251,27 @@ static int parse_value(const struct key_def *k, const char *v, struct fw_config 
 		return 0;
 	case T_LOGLEVEL:
 		return log_parse_level(v, (enum log_level *)field);
+	case T_HHMM:
+		/* Exactly "HH:MM" (minutes of the day). */
+		if (len != 5 || v[2] != ':' || v[0] < '0' || v[0] > '2' || v[1] < '0' ||
+		    v[1] > '9' || v[3] < '0' || v[3] > '5' || v[4] < '0' || v[4] > '9' ||
+		    (v[0] - '0') * 10 + (v[1] - '0') > 23) {
+			return -EINVAL;
+		}
+		*(int *)field =
+			((v[0] - '0') * 10 + (v[1] - '0')) * 60 + (v[3] - '0') * 10 + (v[4] - '0');
+		return 0;
+	case T_DISPMODE:
+		if (!strcmp(v, "off")) {
+			*(enum config_display_mode *)field = CONFIG_DISPLAY_OFF;
+		} else if (!strcmp(v, "rtu")) {
+			*(enum config_display_mode *)field = CONFIG_DISPLAY_RTU;
+		} else if (!strcmp(v, "tcp")) {
+			*(enum config_display_mode *)field = CONFIG_DISPLAY_TCP;
+		} else {
+			return -EINVAL;
+		}
+		return 0;
 	}
 	return -EINVAL;
 }

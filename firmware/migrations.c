@@ -147,11 +147,98 @@ static const char schema_v4[] =
 	" created_ms INTEGER NOT NULL"
 	");";
 
+/*
+ * Version 5: the walk-in ticket queue (apps/queue, docs/queue.md).
+ * Services and windows are retired (active = 0), never deleted, because
+ * tickets refer to them. A ticket's number is derived from a per-day,
+ * per-service sequence that only grows (queue_counters): seq is unique per
+ * (day, service), so a crash can never hand out the same allocation twice;
+ * the visible number wraps within the service's range. issued_ms is the
+ * original issue time (kept through a transfer); front puts a transferred
+ * or resumed ticket ahead of the others where it waits again.
+ */
+static const char schema_v5[] =
+	"CREATE TABLE queue_settings ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" recall_max INTEGER NOT NULL,"
+	" priority_run INTEGER NOT NULL,"
+	" rollover_min INTEGER NOT NULL,"
+	" keep_overnight INTEGER NOT NULL CHECK (keep_overnight IN (0, 1)),"
+	" paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),"
+	" hours TEXT NOT NULL,"
+	" day TEXT NOT NULL"
+	");"
+	"CREATE TABLE queue_services ("
+	" id INTEGER PRIMARY KEY,"
+	" name_zh TEXT NOT NULL CHECK (length(name_zh) BETWEEN 1 AND 63),"
+	" name_en TEXT NOT NULL CHECK (length(name_en) BETWEEN 1 AND 63),"
+	" prefix TEXT NOT NULL CHECK (length(prefix) = 1 AND prefix GLOB '[A-Z]'),"
+	" num_min INTEGER NOT NULL CHECK (num_min BETWEEN 1 AND 999),"
+	" num_max INTEGER NOT NULL CHECK (num_max BETWEEN num_min AND 999),"
+	" priority_lane INTEGER NOT NULL DEFAULT 0 CHECK (priority_lane IN (0, 1)),"
+	" documents_zh TEXT NOT NULL DEFAULT '[]',"
+	" documents_en TEXT NOT NULL DEFAULT '[]',"
+	" position INTEGER NOT NULL DEFAULT 0,"
+	" active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))"
+	");"
+	"CREATE UNIQUE INDEX queue_services_prefix ON queue_services (prefix) WHERE active = 1;"
+	"CREATE TABLE queue_windows ("
+	" no INTEGER PRIMARY KEY CHECK (no BETWEEN 1 AND 99),"
+	" name_zh TEXT NOT NULL CHECK (length(name_zh) BETWEEN 1 AND 31),"
+	" name_en TEXT NOT NULL CHECK (length(name_en) BETWEEN 1 AND 31),"
+	" state TEXT NOT NULL DEFAULT 'closed' CHECK (state IN ('open', 'paused', 'closed')),"
+	" priority_run INTEGER NOT NULL DEFAULT 0,"
+	" active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))"
+	");"
+	"CREATE TABLE queue_window_services ("
+	" window_no INTEGER NOT NULL REFERENCES queue_windows (no),"
+	" service_id INTEGER NOT NULL REFERENCES queue_services (id),"
+	" rank INTEGER NOT NULL,"
+	" PRIMARY KEY (window_no, service_id)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE queue_counters ("
+	" day TEXT NOT NULL,"
+	" service_id INTEGER NOT NULL REFERENCES queue_services (id),"
+	" seq INTEGER NOT NULL,"
+	" PRIMARY KEY (day, service_id)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE queue_tickets ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" day TEXT NOT NULL CHECK (length(day) = 10),"
+	" issue_day TEXT NOT NULL CHECK (length(issue_day) = 10),"
+	" service_id INTEGER NOT NULL REFERENCES queue_services (id),"
+	" issue_service_id INTEGER NOT NULL REFERENCES queue_services (id),"
+	" seq INTEGER NOT NULL,"
+	" number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999),"
+	" prefix TEXT NOT NULL,"
+	" priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1)),"
+	" printed INTEGER NOT NULL DEFAULT 1 CHECK (printed IN (0, 1)),"
+	" state TEXT NOT NULL CHECK (state IN ('printing', 'waiting', 'called', 'serving',"
+	"  'done', 'no_show', 'held', 'void', 'expired')),"
+	" front INTEGER NOT NULL DEFAULT 0,"
+	" issued_ms INTEGER NOT NULL,"
+	" first_called_ms INTEGER,"
+	" called_ms INTEGER,"
+	" started_ms INTEGER,"
+	" finished_ms INTEGER,"
+	" window_no INTEGER,"
+	" target_window INTEGER,"
+	" recall_count INTEGER NOT NULL DEFAULT 0,"
+	" note TEXT NOT NULL DEFAULT '',"
+	" lookup_code TEXT NOT NULL UNIQUE"
+	");"
+	"CREATE UNIQUE INDEX queue_tickets_alloc ON queue_tickets (issue_day, issue_service_id, "
+	"seq);"
+	"CREATE INDEX queue_tickets_by_state ON queue_tickets (day, state, service_id, issued_ms);"
+	"CREATE INDEX queue_tickets_by_window ON queue_tickets (window_no, state);"
+	"CREATE INDEX queue_tickets_day ON queue_tickets (day, prefix, number);";
+
 const struct store_migration store_migrations[] = {
 	{ 1, "meta and outbox", schema_v1, schema_v1_meta },
 	{ 2, "audit log", schema_v2, NULL },
 	{ 3, "staff accounts", schema_v3, NULL },
 	{ 4, "citizens' personal data", schema_v4, NULL },
+	{ 5, "ticket queue", schema_v5, NULL },
 };
 const int store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);
 

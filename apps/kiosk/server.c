@@ -11,6 +11,12 @@
  * the handler runs last. Access control is decided in that same place: the
  * authorize hook (apps/auth) sees every routed request before its body is
  * read, so an anonymous caller cannot even upload to a staff route.
+ *
+ * Server-sent event streams (kiosk_reply_stream) use MHD's content reader
+ * callback on the connection's own thread: it waits on a condition for its
+ * client's bounded buffer to fill, a heartbeat to fall due or the server to
+ * stop. Publishers only append to those buffers under one lock and never
+ * wait for a client.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -33,6 +40,7 @@
 #define ALLOW_MAX    64
 #define THREAD_STACK (512 * 1024)
 #define USER_ID_MAX  64
+#define CHANNEL_MAX  32
 
 /* Per-request state, MHD's con_cls: lives from the headers to completion. */
 struct conn_state {
@@ -291,6 +299,8 @@ static const struct fw_embed_file *find_file(const struct kiosk *k, const char *
 {
 	if (strcmp(path, "/") == 0) {
 		path = "/index.html";
+	} else if (strcmp(path, "/display") == 0) {
+		path = "/display.html"; /* the hall display's TV page */
 	}
 	for (const struct fw_embed_file *f = k->files; f != NULL && f->path != NULL; f++) {
 		if (strcmp(f->path, path) == 0) {
@@ -633,6 +643,8 @@ static int health_route(struct kiosk_request *req, void *arg)
 
 /* ---- public API ---- */
 
+static void streams_close_all(struct kiosk *k);
+
 void kiosk_init(struct kiosk *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -718,6 +730,8 @@ int kiosk_start(struct kiosk *k, const struct kiosk_params *p)
 	k->authorize = p->authorize;
 	k->authorize_arg = p->authorize_arg;
 	k->body_max = (size_t)cfg->http_body_max;
+	k->stream_heartbeat_ms =
+		p->stream_heartbeat_ms > 0 ? p->stream_heartbeat_ms : KIOSK_STREAM_HEARTBEAT_MS;
 	snprintf(k->office_name, sizeof(k->office_name), "%s", cfg->office_name);
 
 	/* The logger goes first so that MHD's own start-up messages use it. */
@@ -758,9 +772,13 @@ void kiosk_stop(struct kiosk *k)
 	if (k->daemon == NULL) {
 		return;
 	}
+	streams_close_all(k);
 	MHD_stop_daemon(k->daemon);
 	k->daemon = NULL;
 	k->port = 0;
+	pthread_mutex_lock(&k->stream_lock);
+	k->streams_closing = false;
+	pthread_mutex_unlock(&k->stream_lock);
 }
 
 uint16_t kiosk_port(const struct kiosk *k)
@@ -826,6 +844,233 @@ int kiosk_reply(struct kiosk_request *req, unsigned status, const char *mime, co
 	return set_reply(req, status,
 			 MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY),
 			 mime);
+}
+
+/* ---- server-sent event streams ---- */
+
+/* One stream client: lives from kiosk_reply_stream() to its response's end. */
+struct kiosk_stream {
+	struct kiosk *k;
+	unsigned slot;
+	char channel[CHANNEL_MAX];
+	pthread_cond_t cond; /* on CLOCK_MONOTONIC; waited on with k->stream_lock */
+	bool closing;	     /* end the stream once the buffer is sent */
+	bool cut;	     /* fell a whole buffer behind: end it now */
+	size_t len;
+	char buf[KIOSK_STREAM_BUF];
+};
+
+static const char stream_hello[] = "retry: 3000\n: connected\n\n";
+static const char stream_heartbeat[] = ": heartbeat\n\n";
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* MHD's content reader: wait for bytes, a heartbeat or the end. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct kiosk_stream *st = cls;
+	struct kiosk *k = st->k;
+	struct timespec until;
+	ssize_t n;
+
+	(void)pos;
+	deadline_after(&until, k->stream_heartbeat_ms);
+	pthread_mutex_lock(&k->stream_lock);
+	while (st->len == 0 && !st->closing && !st->cut) {
+		if (pthread_cond_timedwait(&st->cond, &k->stream_lock, &until) == ETIMEDOUT &&
+		    st->len == 0) {
+			memcpy(st->buf, stream_heartbeat, sizeof(stream_heartbeat) - 1);
+			st->len = sizeof(stream_heartbeat) - 1;
+		}
+	}
+	if (st->cut || st->len == 0) {
+		pthread_mutex_unlock(&k->stream_lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	n = (ssize_t)(st->len < max ? st->len : max);
+	memcpy(out, st->buf, (size_t)n);
+	memmove(st->buf, st->buf + n, st->len - (size_t)n);
+	st->len -= (size_t)n;
+	pthread_mutex_unlock(&k->stream_lock);
+	return n;
+}
+
+/* MHD's free callback: the response is gone, the slot is free again. */
+static void stream_free(void *cls)
+{
+	struct kiosk_stream *st = cls;
+	struct kiosk *k = st->k;
+
+	pthread_mutex_lock(&k->stream_lock);
+	k->streams[st->slot] = NULL;
+	pthread_mutex_unlock(&k->stream_lock);
+	pthread_cond_destroy(&st->cond);
+	free(st);
+}
+
+static void streams_close_all(struct kiosk *k)
+{
+	pthread_mutex_lock(&k->stream_lock);
+	k->streams_closing = true;
+	for (unsigned i = 0; i < KIOSK_MAX_STREAMS; i++) {
+		if (k->streams[i] != NULL) {
+			k->streams[i]->closing = true;
+			pthread_cond_signal(&k->streams[i]->cond);
+		}
+	}
+	pthread_mutex_unlock(&k->stream_lock);
+}
+
+int kiosk_reply_stream(struct kiosk_request *req, const char *channel)
+{
+	struct kiosk *k = req->k;
+	struct kiosk_stream *st;
+	struct MHD_Response *r;
+	pthread_condattr_t ca;
+	unsigned slot = KIOSK_MAX_STREAMS;
+	int rc = -EBUSY;
+
+	if (req->resp != NULL) {
+		return -EALREADY;
+	}
+	if (channel == NULL || channel[0] == '\0' || strlen(channel) >= CHANNEL_MAX) {
+		return -EINVAL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		return -ENOMEM;
+	}
+	st->k = k;
+	snprintf(st->channel, sizeof(st->channel), "%s", channel);
+	memcpy(st->buf, stream_hello, sizeof(stream_hello) - 1);
+	st->len = sizeof(stream_hello) - 1;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	pthread_mutex_lock(&k->stream_lock);
+	for (unsigned i = 0; !k->streams_closing && i < KIOSK_MAX_STREAMS; i++) {
+		if (k->streams[i] == NULL) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot < KIOSK_MAX_STREAMS) {
+		st->slot = slot;
+		k->streams[slot] = st;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&k->stream_lock);
+	if (rc < 0) {
+		log_warn(MOD, "refusing a live-update client: %u already connected",
+			 (unsigned)KIOSK_MAX_STREAMS);
+		pthread_cond_destroy(&st->cond);
+		free(st);
+		return rc;
+	}
+	/* From here the response owns st: stream_free() runs when it is destroyed. */
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
+	if (r == NULL) {
+		stream_free(st);
+		return -ENOMEM;
+	}
+	rc = set_reply(req, MHD_HTTP_OK, r, "text/event-stream; charset=utf-8");
+	if (rc == 0) {
+		/* Some proxies buffer a stream unless told not to. */
+		MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	}
+	return rc;
+}
+
+/* Format one event into a client's buffer; false when it does not fit. */
+static bool stream_put(struct kiosk_stream *st, const char *event, const char *data)
+{
+	size_t cap = sizeof(st->buf);
+	size_t at = st->len;
+	const char *line = data;
+	int n;
+
+	n = snprintf(st->buf + at, cap - at, "event: %s\n", event);
+	if (n < 0 || (size_t)n >= cap - at) {
+		return false;
+	}
+	at += (size_t)n;
+	for (;;) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl != NULL ? (size_t)(nl - line) : strlen(line);
+
+		if (ll + 7 > cap - at) {
+			return false;
+		}
+		memcpy(st->buf + at, "data: ", 6);
+		memcpy(st->buf + at + 6, line, ll);
+		at += 6 + ll;
+		st->buf[at++] = '\n';
+		if (nl == NULL) {
+			break;
+		}
+		line = nl + 1;
+	}
+	if (at + 1 > cap) {
+		return false;
+	}
+	st->buf[at++] = '\n';
+	st->len = at;
+	return true;
+}
+
+int kiosk_stream_publish(struct kiosk *k, const char *channel, const char *event, const char *data)
+{
+	int sent = 0;
+
+	if (k == NULL || channel == NULL || event == NULL || data == NULL || event[0] == '\0' ||
+	    strpbrk(event, "\r\n") != NULL) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&k->stream_lock);
+	for (unsigned i = 0; i < KIOSK_MAX_STREAMS; i++) {
+		struct kiosk_stream *st = k->streams[i];
+
+		if (st == NULL || st->cut || st->closing || strcmp(st->channel, channel) != 0) {
+			continue;
+		}
+		if (stream_put(st, event, data)) {
+			sent++;
+		} else {
+			/* It will reconnect and get a fresh start; the others go on. */
+			st->cut = true;
+			log_warn(MOD, "a live-update client on '%s' fell %u bytes behind; cut off",
+				 channel, (unsigned)KIOSK_STREAM_BUF);
+		}
+		pthread_cond_signal(&st->cond);
+	}
+	pthread_mutex_unlock(&k->stream_lock);
+	return sent;
+}
+
+unsigned kiosk_stream_count(struct kiosk *k, const char *channel)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&k->stream_lock);
+	for (unsigned i = 0; i < KIOSK_MAX_STREAMS; i++) {
+		if (k->streams[i] != NULL &&
+		    (channel == NULL || strcmp(k->streams[i]->channel, channel) == 0)) {
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&k->stream_lock);
+	return n;
 }
 
 int kiosk_reply_header(struct kiosk_request *req, const char *name, const char *value)

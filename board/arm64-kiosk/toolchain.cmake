@@ -64,9 +64,10 @@ set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "${HE_SYSROOT}")
 
 # Run arm64 programs (tests) under qemu: -L is QEMU_LD_PREFIX (the cross
-# libc's loader and libc), -E sets the guest's LD_LIBRARY_PATH only.
+# libc's loader and libc), -E sets the guest's LD_LIBRARY_PATH (sysroot libraries)
+# and GCONV_PATH (glibc's iconv modules, for GB18030 receipts).
 find_program(HE_QEMU_AARCH64 qemu-aarch64)
 if(NOT HE_QEMU_AARCH64)
 	message(FATAL_ERROR "qemu-aarch64 not found: run scripts/setup (Debian package qemu-user).")
 endif()
-set(CMAKE_CROSSCOMPILING_EMULATOR "${HE_QEMU_AARCH64};-L;${HE_CROSS_LIBC};-E;LD_LIBRARY_PATH=${HE_SYSROOT}/usr/lib/aarch64-linux-gnu:${HE_SYSROOT}/lib/aarch64-linux-gnu")
+set(CMAKE_CROSSCOMPILING_EMULATOR "${HE_QEMU_AARCH64};-L;${HE_CROSS_LIBC};-E;LD_LIBRARY_PATH=${HE_SYSROOT}/usr/lib/aarch64-linux-gnu:${HE_SYSROOT}/lib/aarch64-linux-gnu;-E;GCONV_PATH=${HE_SYSROOT}/usr/lib/aarch64-linux-gnu/gconv")

@@ -36,6 +36,8 @@
 #include "fw/store.h"
 #include "hal/net.h"
 #include "kiosk/kiosk.h"
+#include "queue/queue.h"
+#include "display/display.h"
 
 #define MOD "main"
 
@@ -60,6 +62,9 @@ struct app {
 	bool dirty;
 	struct kiosk kiosk;
 	struct auth *auth;
+	struct queue *queue;
+	struct display *display;
+	struct loop_timer queue_timer;
 };
 
 static struct app app;
@@ -265,6 +270,73 @@ static int start_auth(struct app *a)
 	return 0;
 }
 
+/* The ticket queue on its own connection; its day rollover is checked every 30 s. */
+static void queue_tick(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+
+	queue_rollover(a->queue);
+}
+
+static int start_queue(struct app *a)
+{
+	struct queue_params qp = {
+		.data_dir = a->devs.paths.data_dir,
+		.clock = a->devs.clock,
+		.printer = a->devs.printer,
+		.office_name = a->cfg.office_name,
+		.recall_max = a->cfg.queue_recall_max,
+		.priority_run = a->cfg.queue_priority_run,
+		.rollover_min = a->cfg.queue_rollover_min,
+		.keep_overnight = a->cfg.queue_keep_overnight,
+		.utc_offset_min = a->cfg.queue_utc_offset_min,
+	};
+	int rc = queue_create(&qp, &a->queue);
+
+	if (rc == 0) {
+		rc = queue_routes_register(&a->kiosk, a->queue);
+	}
+	if (rc < 0) {
+		log_err(MOD, "the ticket queue could not be started: %s", strerror(-rc));
+	}
+	return rc;
+}
+
+/* The display boards, the hall display's stream and announcements; the office works without. */
+static void start_display(struct app *a)
+{
+	struct hal_serial *bus = a->devs.display_bus;
+	struct display_params dp = {
+		.mode = a->cfg.display_mode,
+		.tcp_ip = a->cfg.display_tcp_ip,
+		.tcp_port_base = a->cfg.display_tcp_port_base,
+		.rtu_device = a->cfg.display_rtu_device[0] != '\0'    ? a->cfg.display_rtu_device
+			      : bus != NULL && bus->ops->path != NULL ? bus->ops->path(bus)
+								      : NULL,
+		.rtu_baud = a->cfg.display_rtu_baud,
+		.timeout_ms = a->cfg.display_timeout_ms,
+		.brightness = a->cfg.display_brightness,
+		/* Speech into WAV files is the sim board's stand-in for a board's speaker. */
+		.audio_dir = a->cfg.display_audio && strcmp(a->devs.info.name, "sim") == 0
+				     ? a->devs.paths.spool_dir
+				     : NULL,
+		.clock = a->devs.clock,
+		.queue = a->queue,
+		.kiosk = &a->kiosk,
+	};
+	int rc = display_start(&dp, &a->display);
+
+	if (rc == 0) {
+		rc = display_routes_register(&a->kiosk, a->display);
+	}
+	if (rc < 0) {
+		log_err(MOD,
+			"the display boards could not be started (%s); check [display] in "
+			"the config file",
+			strerror(-rc));
+	}
+}
+
 static int run(struct app *a, const char *data_dir)
 {
 	struct board_params bp = { .data_dir = data_dir };
@@ -341,6 +413,11 @@ static int run(struct app *a, const char *data_dir)
 	if (rc < 0) {
 		goto out_net;
 	}
+	rc = start_queue(a);
+	if (rc < 0) {
+		goto out_net;
+	}
+	start_display(a);
 	kp = (struct kiosk_params){
 		.cfg = &a->cfg,
 		.health = health,
@@ -368,6 +445,7 @@ static int run(struct app *a, const char *data_dir)
 	loop_timer_start(&a->loop, &a->link_timer, 0, 1000, watch_uplink, a);
 	loop_timer_start(&a->loop, &a->pii_timer, 0, 3600 * 1000, purge_personal_data, a);
 	loop_timer_start(&a->loop, &a->id_timer, 0, 24LL * 3600 * 1000, check_identity, a);
+	loop_timer_start(&a->loop, &a->queue_timer, 30000, 30000, queue_tick, a);
 	if (a->devs.indicators) {
 		hal_indicator_set(a->devs.indicators, HAL_IND_STATUS, HAL_IND_ON);
 	}
@@ -387,6 +465,10 @@ static int run(struct app *a, const char *data_dir)
 	}
 	kiosk_stop(&a->kiosk);
 out_net:
+	display_stop(a->display);
+	a->display = NULL;
+	queue_destroy(a->queue);
+	a->queue = NULL;
 	auth_destroy(a->auth);
 	a->auth = NULL;
 	if (a->uplink_started) {

@@ -216,6 +216,31 @@ static void test_auth_and_privacy_keys(void **state)
 	assert_non_null(strstr(err, "auth.session_max_s"));
 }
 
+static void test_queue_and_display_keys(void **state)
+{
+	struct fw_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	assert_int_equal(
+		parse(&cfg,
+		      "[queue]\nrollover = 04:30\nrecall_max = 2\nkeep_overnight = yes\n"
+		      "[display]\nmode = tcp\ntcp_address = 127.0.0.1\ntcp_port_base = 15020\n",
+		      err),
+		0);
+	assert_int_equal(config_check(&cfg, err), 0);
+	assert_int_equal(cfg.queue_rollover_min, 4 * 60 + 30);
+	assert_int_equal(cfg.queue_recall_max, 2);
+	assert_true(cfg.queue_keep_overnight);
+	assert_int_equal(cfg.display_mode, CONFIG_DISPLAY_TCP);
+	assert_int_equal(cfg.display_tcp_ip, 0x7f000001);
+	assert_int_equal(cfg.display_tcp_port_base, 15020);
+	assert_int_equal(parse(&cfg, "[queue]\nrollover = 00:00\n[display]\nmode = off\n", err), 0);
+	assert_int_equal(cfg.queue_rollover_min, 0);
+	assert_int_equal(cfg.display_mode, CONFIG_DISPLAY_OFF);
+	assert_int_equal(parse(&cfg, "[queue]\nrollover = 23:59\n", err), 0);
+	assert_int_equal(cfg.queue_rollover_min, 23 * 60 + 59);
+}
+
 static void test_load_from_file(void **state)
 {
 	char path[] = "/tmp/he-config-XXXXXX";
@@ -245,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_long_line_and_nul_refused),
 		cmocka_unit_test(test_cross_checks),
 		cmocka_unit_test(test_auth_and_privacy_keys),
+		cmocka_unit_test(test_queue_and_display_keys),
 		cmocka_unit_test(test_load_from_file),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

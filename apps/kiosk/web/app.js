@@ -83,6 +83,8 @@ let openFunc = null;
 let idleTimer = 0;
 let idleHeld = false; /* a screen added by another script runs its own idle rule */
 const renderHooks = [];
+const homeHooks = [];
+const tileOpeners = {}; /* data-func -> the screen another script provides for that tile */
 
 function t(key) {
 	const v = I18N[lang][key];
@@ -177,6 +179,9 @@ function showHome() {
 	openFunc = null;
 	$("panel").hidden = true;
 	$("home").hidden = false;
+	for (const fn of homeHooks) {
+		fn();
+	}
 }
 
 function showPanel(func) {
@@ -207,13 +212,17 @@ function touched() {
 /*
  * What screens added by other scripts (staff.js) may use of the shell: its
  * strings and language, a call after every render (language switch), the
- * way home, and holding the shell's idle countdown while they run their own.
+ * way home and a call when it is taken, a tile's own screen, and holding the shell's idle countdown while they run their own.
  */
 window.kioskShell = {
 	strings: I18N,
 	t,
 	lang: () => lang,
 	onRender: (fn) => renderHooks.push(fn),
+	onHome: (fn) => homeHooks.push(fn),
+	onTile: (func, fn) => {
+		tileOpeners[func] = fn;
+	},
 	showHome,
 	resetHome,
 	holdIdle: (on) => {
@@ -225,7 +234,8 @@ window.kioskShell = {
 
 document.addEventListener("DOMContentLoaded", () => {
 	for (const tile of document.querySelectorAll(".tile")) {
-		tile.addEventListener("click", () => showPanel(tile.dataset.func));
+		tile.addEventListener("click", () =>
+			(tileOpeners[tile.dataset.func] || showPanel)(tile.dataset.func));
 	}
 	$("back").addEventListener("click", showHome);
 	$("lang").addEventListener("click", () => {

@@ -44,9 +44,8 @@
 		role_system: "系统",
 		s_users: "用户管理",
 		s_audit: "审计日志",
-		s_intro_supervisor: "请选择要使用的功能。叫号和工单处理功能尚未安装在本机固件中。",
-		s_intro_staff:
-			"本机固件目前为工作人员提供登录、退出和操作记录。叫号和工单处理功能尚未安装，安装后会出现在这里。",
+		s_intro_supervisor: "请选择要使用的功能。工单处理功能尚未安装在本机固件中。",
+		s_intro_staff: "请选择“窗口叫号”开始叫号。工单处理功能尚未安装，安装后会出现在这里。",
 		s_intro_technician:
 			"本页面暂无技术人员功能。设备维护（设备证书、诊断）目前在设备的命令行上进行：hotline-edge admin help。",
 		s_idle_title: "即将自动退出",
@@ -129,9 +128,9 @@
 		role_system: "System",
 		s_users: "Users",
 		s_audit: "Audit log",
-		s_intro_supervisor: "Choose what to open. Calling tickets and handling work orders are not installed in this firmware yet.",
+		s_intro_supervisor: "Choose what to open. Handling work orders is not installed in this firmware yet.",
 		s_intro_staff:
-			"This firmware currently gives staff login, logout and a record of their actions. Calling tickets and handling work orders are not installed yet; they will appear here when they are.",
+			"Open “Window” to call tickets. Handling work orders is not installed yet; it will appear here when it is.",
 		s_intro_technician:
 			"There are no technician functions on this screen yet. Device maintenance (certificate, diagnostics) is done on the device's command line for now: hotline-edge admin help.",
 		s_idle_title: "Logging out soon",
@@ -209,6 +208,8 @@
 	let warnTimer = 0;
 	let keepTimer = 0;
 	let countdown = 0;
+	/* pages other scripts add with kioskStaff.addTab: {tab, key, roles, build, open, render, close} */
+	const extraTabs = [];
 
 	const t = shell.t;
 
@@ -472,10 +473,13 @@
 				h("button", { type: "button", class: "sh-tab", "data-tab": "users", i18n: "s_users",
 					on: { click: () => openTab("users") } }),
 				h("button", { type: "button", class: "sh-tab", "data-tab": "audit", i18n: "s_audit",
-					on: { click: () => openTab("audit") } })),
+					on: { click: () => openTab("audit") } }),
+				...extraTabs.map((x) => h("button", { type: "button", class: "sh-tab",
+					"data-tab": x.tab, i18n: x.key, on: { click: () => openTab(x.tab) } }))),
 			h("p", { id: "sh-intro", class: "sh-intro" }),
 			buildUsers(),
-			buildAudit());
+			buildAudit(),
+			...extraTabs.map((x) => x.build()));
 	}
 
 	/* ---- user management ---- */
@@ -876,13 +880,14 @@
 	/* ---- moving between screens ---- */
 
 	function showOnly(id) {
-		for (const s of ["home", "panel", "staff-login", "staff-home"]) {
-			$(s).hidden = s !== id;
+		for (const s of document.querySelectorAll("main > section")) {
+			s.hidden = s.id !== id;
 		}
 		$("staff-entry").hidden = true;
 	}
 
 	function showLogin(m) {
+		closeExtra();
 		view = "login";
 		shell.holdIdle(true);
 		stopIdle();
@@ -897,6 +902,7 @@
 
 	/* Back to the citizen screens; reset: also back to Chinese (walk-away). */
 	function leave(reset) {
+		closeExtra();
 		view = null;
 		tab = null;
 		session = null;
@@ -954,10 +960,15 @@
 		tab = null;
 		clearTimeout(loginIdle);
 		showOnly("staff-home");
-		const sup = r.user.role === "supervisor";
-		$("sh-nav").hidden = !sup;
-		$("sh-users").hidden = true;
-		$("sh-audit").hidden = true;
+		let any = false;
+		for (const b of document.querySelectorAll(".sh-tab")) {
+			b.hidden = !mayOpen(b.dataset.tab);
+			any = any || !b.hidden;
+		}
+		$("sh-nav").hidden = !any;
+		for (const x of ["users", "audit"].concat(extraTabs.map((e) => e.tab))) {
+			$("sh-" + x).hidden = true;
+		}
 		renderHome();
 		activity();
 	}
@@ -977,15 +988,38 @@
 		}
 	}
 
+	function extraTab(which) {
+		return extraTabs.find((x) => x.tab === which) || null;
+	}
+
+	function mayOpen(which) {
+		const x = extraTab(which);
+		const roles = x ? x.roles : ["supervisor"];
+		return session !== null && roles.includes(session.user.role);
+	}
+
+	/* An added page that is being left gets to stop its timers. */
+	function closeExtra() {
+		const x = extraTab(tab);
+		if (x && x.close) {
+			x.close();
+		}
+	}
+
 	function openTab(which) {
-		if (!session || session.user.role !== "supervisor") {
+		if (!mayOpen(which)) {
 			return;
 		}
+		closeExtra();
 		tab = which;
-		$("sh-users").hidden = which !== "users";
-		$("sh-audit").hidden = which !== "audit";
+		for (const x of ["users", "audit"].concat(extraTabs.map((e) => e.tab))) {
+			$("sh-" + x).hidden = which !== x;
+		}
 		renderHome();
-		if (which === "users") {
+		const x = extraTab(which);
+		if (x) {
+			x.open();
+		} else if (which === "users") {
 			showAddForm(false);
 			say($("su-msg"), null);
 			loadUsers();
@@ -1121,8 +1155,30 @@
 			renderUsers();
 		} else if (tab === "audit") {
 			renderAudit();
+		} else if (extraTab(tab) && extraTab(tab).render) {
+			extraTab(tab).render();
 		}
 	});
+
+	/*
+	 * What pages added by other scripts may use. addTab({tab, key, roles,
+	 * build, open, render, close}) before DOMContentLoaded: build() returns
+	 * the page's hidden section with id "sh-" + tab; open() runs when its tab
+	 * is chosen, render() after a language switch, close() when it is left.
+	 */
+	window.kioskStaff = {
+		addTab: (spec) => extraTabs.push(spec),
+		api,
+		h,
+		say,
+		errMsg,
+		fmt,
+		field,
+		dialog,
+		closeDialog,
+		when,
+		user: () => (session ? session.user : null),
+	};
 
 	document.addEventListener("DOMContentLoaded", () => {
 		const main = document.querySelector("main");

@@ -17,6 +17,13 @@
 #define CONFIG_STR_MAX 128
 #define CONFIG_ERR_MAX 512
 
+/* How the window display boards are reached ([display] mode). */
+enum config_display_mode {
+	CONFIG_DISPLAY_OFF = 0,
+	CONFIG_DISPLAY_RTU, /* Modbus RTU on the RS-485 display bus */
+	CONFIG_DISPLAY_TCP, /* Modbus TCP, one port per board: tcp_port_base + window */
+};
+
 struct fw_config {
 	/* [device] */
 	char office_name[CONFIG_STR_MAX];
@@ -48,6 +55,21 @@ struct fw_config {
 	int auth_lock_minutes;
 	int auth_idle_timeout_s;
 	int auth_session_max_s;
+	/* [queue] seeds of the ticket queue's settings (docs/queue.md) */
+	int queue_recall_max;
+	int queue_priority_run;
+	int queue_rollover_min; /* "HH:MM" in the file */
+	bool queue_keep_overnight;
+	int queue_utc_offset_min;
+	/* [display] window boards (docs/display-boards.md) */
+	enum config_display_mode display_mode;
+	uint32_t display_tcp_ip;
+	int display_tcp_port_base;
+	char display_rtu_device[CONFIG_STR_MAX]; /* "": the board's display bus */
+	int display_rtu_baud;
+	int display_timeout_ms;
+	int display_brightness;
+	bool display_audio;
 };
 
 /* Fill cfg with the built-in defaults. */

@@ -15,6 +15,7 @@
 #ifndef KIOSK_KIOSK_H
 #define KIOSK_KIOSK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,12 @@
 #define KIOSK_MAX_CONNECTIONS 32
 /* Seconds of inactivity after which a connection is closed. */
 #define KIOSK_CONN_TIMEOUT_S 30
+/* Server-sent event clients at once (each holds a connection thread). */
+#define KIOSK_MAX_STREAMS 8
+/* Bytes waiting for one stream client; a client that falls this far behind is cut off. */
+#define KIOSK_STREAM_BUF (64 * 1024)
+/* A comment line is sent this often on an idle stream (proxies, dead peers). */
+#define KIOSK_STREAM_HEARTBEAT_MS 15000
 
 /* Who may call a route. 0 (KIOSK_ROLE_PUBLIC) needs no login. */
 enum kiosk_role {
@@ -41,6 +48,7 @@ enum kiosk_role {
 
 struct kiosk;
 struct kiosk_request;
+struct kiosk_stream;
 struct MHD_Daemon;
 struct MHD_Connection;
 struct MHD_Response;
@@ -115,6 +123,8 @@ struct kiosk_params {
 	 */
 	int (*authorize)(struct kiosk_request *req, void *arg);
 	void *authorize_arg;
+	/* Idle stream heartbeat; 0 means KIOSK_STREAM_HEARTBEAT_MS (tests shorten it). */
+	int stream_heartbeat_ms;
 };
 
 /*
@@ -133,6 +143,11 @@ struct kiosk {
 	size_t body_max;
 	uint16_t port;
 	char office_name[CONFIG_STR_MAX];
+	/* Server-sent event clients; the lock is valid zeroed (glibc). */
+	pthread_mutex_t stream_lock;
+	struct kiosk_stream *streams[KIOSK_MAX_STREAMS];
+	bool streams_closing;
+	int stream_heartbeat_ms;
 };
 
 /* The web shell compiled into the firmware (apps/kiosk/web/). */
@@ -185,6 +200,32 @@ int kiosk_reply_error(struct kiosk_request *req, unsigned status, const char *co
 /* Any bytes (copied) with the given Content-Type. */
 int kiosk_reply(struct kiosk_request *req, unsigned status, const char *mime, const void *data,
 		size_t len);
+
+/*
+ * Answer with a server-sent event stream (text/event-stream) subscribed to
+ * `channel` (copied, up to 31 bytes): from now on every
+ * kiosk_stream_publish() to that channel reaches this client, in order,
+ * through a buffer of KIOSK_STREAM_BUF bytes. An idle stream gets a comment
+ * every heartbeat; a client that falls a full buffer behind is cut off (its
+ * EventSource reconnects and starts afresh); kiosk_stop() ends every stream.
+ * @retval 0 subscribed; the stream starts when the handler returns
+ * @retval -EALREADY the handler already replied
+ * @retval -EBUSY KIOSK_MAX_STREAMS clients already, or the server is stopping
+ * @retval -EINVAL no channel, -ENOMEM
+ */
+int kiosk_reply_stream(struct kiosk_request *req, const char *channel);
+
+/*
+ * Send one event ("event: NAME" and the data, one "data:" line per line)
+ * to every stream client of channel. Never blocks on a client: it only
+ * copies into their buffers. Safe from any thread, running or not.
+ * @retval >=0 clients that got it
+ * @retval -EINVAL no channel/event/data, or an event name with a newline
+ */
+int kiosk_stream_publish(struct kiosk *k, const char *channel, const char *event, const char *data);
+
+/* Stream clients now connected to channel (NULL: all). */
+unsigned kiosk_stream_count(struct kiosk *k, const char *channel);
 
 /*
  * Add a header to the reply already made (e.g. Set-Cookie).

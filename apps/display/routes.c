@@ -1,0 +1,159 @@
+/*
+ * HTTP side of the displays: the technician's view of the window boards
+ * (GET /api/v1/display/boards) and the hall display's live feed (GET
+ * /api/v1/queue/stream, server-sent events).
+ *
+ * The stream handler only subscribes the client and asks the worker for a
+ * snapshot: every snapshot on the stream comes from the one worker thread,
+ * in order, so a client can never get an older snapshot after a newer one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "display/display.h"
+#include "display_internal.h"
+
+static const char *state_name(enum display_state s)
+{
+	static const char *const names[] = { "idle", "calling", "serving", "paused", "closed" };
+
+	return (unsigned)s < 5 ? names[s] : "unknown";
+}
+
+static void add_ms(cJSON *o, const char *key, int64_t ms)
+{
+	if (ms > 0) {
+		cJSON_AddNumberToObject(o, key, (double)ms);
+	} else {
+		cJSON_AddNullToObject(o, key);
+	}
+}
+
+cJSON *display_snapshot_json(const struct queue_snapshot *s)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *wins = cJSON_AddArrayToObject(root, "windows");
+	cJSON *calls = cJSON_AddArrayToObject(root, "last_calls");
+	cJSON *svcs = cJSON_AddArrayToObject(root, "services");
+
+	if (root == NULL || wins == NULL || calls == NULL || svcs == NULL) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	for (int i = 0; i < s->nwindows && i < QUEUE_MAX_WINDOWS; i++) {
+		cJSON *w = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(wins, w);
+		cJSON_AddNumberToObject(w, "no", s->windows[i].no);
+		cJSON_AddStringToObject(w, "name_zh", s->windows[i].name_zh);
+		cJSON_AddStringToObject(w, "name_en", s->windows[i].name_en);
+		cJSON_AddStringToObject(w, "state", queue_window_state_name(s->windows[i].state));
+		cJSON_AddStringToObject(w, "current", s->windows[i].current);
+	}
+	for (int i = 0; i < s->ncalls && i < QUEUE_LAST_CALLS; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(calls, c);
+		cJSON_AddStringToObject(c, "number", s->calls[i].number);
+		cJSON_AddNumberToObject(c, "window_no", s->calls[i].window_no);
+		cJSON_AddNumberToObject(c, "at_ms", (double)s->calls[i].at_ms);
+	}
+	for (int i = 0; i < s->nservices && i < QUEUE_MAX_SERVICES; i++) {
+		cJSON *v = cJSON_CreateObject();
+		char prefix[2] = { s->services[i].prefix, '\0' };
+
+		cJSON_AddItemToArray(svcs, v);
+		cJSON_AddNumberToObject(v, "id", s->services[i].id);
+		cJSON_AddStringToObject(v, "name_zh", s->services[i].name_zh);
+		cJSON_AddStringToObject(v, "name_en", s->services[i].name_en);
+		cJSON_AddStringToObject(v, "prefix", prefix);
+		cJSON_AddNumberToObject(v, "waiting", s->services[i].waiting);
+		cJSON_AddNumberToObject(v, "est_wait_min", s->services[i].est_wait_min);
+	}
+	return root;
+}
+
+static int boards_route(struct kiosk_request *req, void *arg)
+{
+	struct display *d = arg;
+	static const char *const modes[] = { "off", "rtu", "tcp" };
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr;
+	int rc;
+
+	if (root == NULL) {
+		return -ENOMEM;
+	}
+	cJSON_AddStringToObject(root, "mode", modes[display_mode(d)]);
+	cJSON_AddStringToObject(root, "audio", display_audio_on(d) ? "on" : "off");
+	arr = cJSON_AddArrayToObject(root, "boards");
+	for (int no = 1; arr != NULL && no <= DISPLAY_MAX_BOARDS; no++) {
+		struct display_board_info bi;
+		char addr[160];
+		cJSON *b, *shows;
+
+		if (display_board_info(d, no, &bi) != 0 || !bi.known) {
+			continue;
+		}
+		b = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, b);
+		cJSON_AddNumberToObject(b, "window_no", no);
+		display_board_address(d, no, addr, sizeof(addr));
+		cJSON_AddStringToObject(b, "address", addr);
+		cJSON_AddStringToObject(b, "state",
+					bi.ok		  ? "ok"
+					: bi.failures > 0 ? "failing"
+							  : "unknown");
+		add_ms(b, "failing_since_ms", bi.failing_since_ms);
+		add_ms(b, "last_write_ms", bi.last_write_ms);
+		add_ms(b, "next_try_ms", bi.failures > 0 ? bi.next_try_ms : 0);
+		cJSON_AddNumberToObject(b, "failures", bi.failures);
+		cJSON_AddNumberToObject(b, "backoff_ms", bi.backoff_ms);
+		cJSON_AddStringToObject(b, "last_error", bi.last_error);
+		shows = cJSON_AddObjectToObject(b, "shows");
+		cJSON_AddStringToObject(shows, "number", bi.shown.number);
+		cJSON_AddStringToObject(shows, "state", state_name(bi.shown.state));
+		cJSON_AddNumberToObject(shows, "brightness", bi.shown.brightness);
+		cJSON_AddNumberToObject(shows, "calls", bi.shown.calls);
+	}
+	rc = kiosk_reply_json(req, 200, root);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int stream_route(struct kiosk_request *req, void *arg)
+{
+	struct display *d = arg;
+	int rc = kiosk_reply_stream(req, "queue");
+
+	if (rc == -EBUSY) {
+		return kiosk_reply_error(req, 503, "too_many_displays",
+					 "Too many live displays are connected; close one and "
+					 "the page reconnects by itself.",
+					 "连接的实时显示屏过多；请关闭一个，页面会自动重连。");
+	}
+	if (rc == 0) {
+		display_kick_snapshot(d);
+	}
+	return rc;
+}
+
+int display_routes_register(struct kiosk *k, struct display *d)
+{
+	const struct kiosk_route routes[] = {
+		{ "GET", "/api/v1/display/boards", false,
+		  KIOSK_ROLE_TECHNICIAN | KIOSK_ROLE_SUPERVISOR, boards_route, d },
+		{ "GET", "/api/v1/queue/stream", false, KIOSK_ROLE_PUBLIC, stream_route, d },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		rc = kiosk_route_add(k, &routes[i]);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
