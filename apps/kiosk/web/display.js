@@ -58,7 +58,10 @@
 				card.classList.add("fresh");
 			}
 			const no = el("div", "hall-win-no", w.no + " 号窗口");
-			no.appendChild(el("span", "hall-win-name", w.name_zh || ""));
+			/* The window's own name under its number; English when the name is
+			 * only the number again ("1号窗口"). */
+			const plain = !w.name_zh || w.name_zh.replace(/\s/g, "") === w.no + "号窗口";
+			no.appendChild(el("span", "hall-win-name", plain ? w.name_en || "" : w.name_zh));
 			const num = el("div", "hall-win-num");
 			if (w.state === "open") {
 				num.textContent = w.current || "—";

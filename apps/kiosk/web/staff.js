@@ -47,7 +47,7 @@
 		s_intro_supervisor: "请选择要使用的功能。工单处理功能尚未安装在本机固件中。",
 		s_intro_staff: "请选择“窗口叫号”开始叫号。工单处理功能尚未安装，安装后会出现在这里。",
 		s_intro_technician:
-			"本页面暂无技术人员功能。设备维护（设备证书、诊断）目前在设备的命令行上进行：hotline-edge admin help。",
+			"请点“设备状态”查看显示屏、数据库、网络和设备证书。其他维护仍在设备命令行进行：hotline-edge admin help。",
 		s_idle_title: "即将自动退出",
 		s_idle_msg: "长时间没有操作，{n} 秒后将自动退出登录。",
 		s_keep: "继续使用",
@@ -132,7 +132,7 @@
 		s_intro_staff:
 			"Open “Window” to call tickets. Handling work orders is not installed yet; it will appear here when it is.",
 		s_intro_technician:
-			"There are no technician functions on this screen yet. Device maintenance (certificate, diagnostics) is done on the device's command line for now: hotline-edge admin help.",
+			"Open “Device” for the display boards, database, network and device certificate. Other maintenance is still on the device's command line: hotline-edge admin help.",
 		s_idle_title: "Logging out soon",
 		s_idle_msg: "No activity for a while: you will be logged out in {n} s.",
 		s_keep: "Keep working",
