@@ -129,24 +129,6 @@ int print_ticket_render(const struct print_ticket *t, uint8_t *buf, size_t cap)
 	return escpos_end(&e);
 }
 
-static int state_error(enum hal_printer_state state)
-{
-	switch (state) {
-	case HAL_PRINTER_READY:
-	case HAL_PRINTER_PAPER_LOW:
-		return 0;
-	case HAL_PRINTER_PAPER_OUT:
-		return -ENOSPC;
-	case HAL_PRINTER_COVER_OPEN:
-		return -EBUSY;
-	case HAL_PRINTER_OFFLINE:
-		return -ENODEV;
-	case HAL_PRINTER_ERROR:
-	default:
-		return -EIO;
-	}
-}
-
 int print_ticket(struct hal_printer *p, const struct print_ticket *t)
 {
 	uint8_t job[PRINT_TICKET_MAX];
@@ -163,7 +145,7 @@ int print_ticket(struct hal_printer *p, const struct print_ticket *t)
 			 t->number != NULL ? t->number : "?", strerror(-ret));
 		return -EIO;
 	}
-	ret = state_error(state);
+	ret = hal_printer_state_errno(state);
 	if (ret != 0) {
 		log_warn(MOD, "ticket %s not printed: printer is %s",
 			 t->number != NULL ? t->number : "?", hal_printer_state_name(state));

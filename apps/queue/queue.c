@@ -1120,17 +1120,60 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * What each window action does to the ticket: the state it must be in (NULL:
+ * any the lookup found), the update (?1 the ticket, ?2 the time or, for a
+ * resume, the window), and how it is named in the outbox, the audit log and
+ * the event to listeners.
+ */
+struct act_rule {
+	enum queue_action action;
+	const char *from;
+	const char *sql;
+	const char *type;
+	const char *verb;
+	enum queue_event_kind kind;
+};
+
+static const struct act_rule act_rules[] = {
+	{ QUEUE_RECALL, "called",
+	  "UPDATE queue_tickets SET recall_count = recall_count + 1, called_ms = ?2 WHERE id = ?1",
+	  "queue.ticket_recalled", "queue.recall", QEV_RECALLED },
+	{ QUEUE_NO_SHOW, "called",
+	  "UPDATE queue_tickets SET state = 'no_show', finished_ms = ?2 WHERE id = ?1",
+	  "queue.ticket_no_show", "queue.no_show", QEV_NO_SHOW },
+	{ QUEUE_START, "called",
+	  "UPDATE queue_tickets SET state = 'serving', started_ms = ?2 WHERE id = ?1",
+	  "queue.ticket_started", "queue.start", QEV_STARTED },
+	{ QUEUE_FINISH, "serving",
+	  "UPDATE queue_tickets SET state = 'done', finished_ms = ?2 WHERE id = ?1",
+	  "queue.ticket_finished", "queue.finish", QEV_FINISHED },
+	{ QUEUE_HOLD, NULL, "UPDATE queue_tickets SET state = 'held' WHERE id = ?1",
+	  "queue.ticket_held", "queue.hold", QEV_HELD },
+	/* Back to the front of this window's queue (docs/queue.md). */
+	{ QUEUE_RESUME, NULL,
+	  "UPDATE queue_tickets SET state = 'waiting', target_window = ?2, front = 1 WHERE id = ?1",
+	  "queue.ticket_resumed", "queue.resume", QEV_RESUMED },
+};
+
 int queue_act(struct queue *q, const struct queue_actor *who, int window_no,
 	      enum queue_action action, const char *number, struct queue_ticket *out)
 {
 	struct pending_events pe = { 0 };
 	struct window_row w;
 	char day[11], detail[64], extra[96];
-	const char *type = NULL, *verb = NULL;
-	enum queue_event_kind kind = QEV_CALLED;
+	const struct act_rule *act = NULL;
 	int64_t now = queue_now(q);
 	int ret;
 
+	for (size_t i = 0; i < sizeof(act_rules) / sizeof(act_rules[0]); i++) {
+		if (act_rules[i].action == action) {
+			act = &act_rules[i];
+		}
+	}
+	if (act == NULL) {
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&q->lock);
 	ret = store_begin(q->db);
 	if (ret < 0) {
@@ -1146,91 +1189,34 @@ int queue_act(struct queue *q, const struct queue_actor *who, int window_no,
 		goto out_rollback;
 	}
 	extra[0] = '\0';
-	switch (action) {
-	case QUEUE_RECALL:
-		if (strcmp(out->state, "called") != 0) {
-			ret = -EPROTO;
-		} else if (out->recall_count >= q->cfg.recall_max) {
-			ret = -EDQUOT;
-		} else {
-			ret = update_sql(
-				q,
-				"UPDATE queue_tickets SET recall_count = recall_count + 1, "
-				"called_ms = ?2 WHERE id = ?1",
-				out->id, now, 0);
-		}
-		type = "queue.ticket_recalled", verb = "queue.recall", kind = QEV_RECALLED;
-		break;
-	case QUEUE_NO_SHOW:
-		if (strcmp(out->state, "called") != 0) {
-			ret = -EPROTO;
-		} else {
-			ret = update_sql(
-				q,
-				"UPDATE queue_tickets SET state = 'no_show', finished_ms = "
-				"?2 WHERE id = ?1",
-				out->id, now, 0);
-		}
-		type = "queue.ticket_no_show", verb = "queue.no_show", kind = QEV_NO_SHOW;
-		break;
-	case QUEUE_START:
-		if (strcmp(out->state, "called") != 0) {
-			ret = -EPROTO;
-		} else {
-			ret = update_sql(
-				q,
-				"UPDATE queue_tickets SET state = 'serving', started_ms = ?2 "
-				"WHERE id = ?1",
-				out->id, now, 0);
-		}
-		type = "queue.ticket_started", verb = "queue.start", kind = QEV_STARTED;
-		break;
-	case QUEUE_FINISH:
-		if (strcmp(out->state, "serving") != 0) {
-			ret = -EPROTO;
-		} else {
-			ret = update_sql(
-				q,
-				"UPDATE queue_tickets SET state = 'done', finished_ms = ?2 "
-				"WHERE id = ?1",
-				out->id, now, 0);
-			snprintf(extra, sizeof(extra), "\"service_s\":%" PRId64,
-				 (now - out->started_ms) / 1000);
-		}
-		type = "queue.ticket_finished", verb = "queue.finish", kind = QEV_FINISHED;
-		break;
-	case QUEUE_HOLD:
-		ret = update_sql(q, "UPDATE queue_tickets SET state = 'held' WHERE id = ?1",
-				 out->id, 0, 0);
-		type = "queue.ticket_held", verb = "queue.hold", kind = QEV_HELD;
-		break;
-	case QUEUE_RESUME:
-		/* Back to the front of this window's queue (docs/queue.md). */
-		ret = update_sql(q,
-				 "UPDATE queue_tickets SET state = 'waiting', target_window = ?2, "
-				 "front = 1 WHERE id = ?1",
-				 out->id, window_no, 0);
-		type = "queue.ticket_resumed", verb = "queue.resume", kind = QEV_RESUMED;
-		break;
-	default:
-		ret = -EINVAL;
+	if (act->from && strcmp(out->state, act->from) != 0) {
+		ret = -EPROTO;
+	} else if (action == QUEUE_RECALL && out->recall_count >= q->cfg.recall_max) {
+		ret = -EDQUOT;
+	} else {
+		/* ?2 is the time, except for a resume, where it is the window. */
+		ret = update_sql(q, act->sql, out->id, action == QUEUE_RESUME ? window_no : now, 0);
+	}
+	if (ret == 0 && action == QUEUE_FINISH) {
+		snprintf(extra, sizeof(extra), "\"service_s\":%" PRId64,
+			 (now - out->started_ms) / 1000);
 	}
 	if (ret == 0) {
 		ret = load_ticket_id(q, out->id, out);
 	}
 	if (ret == 0) {
-		ret = outbox_ticket(q, type, out, extra[0] != '\0' ? extra : NULL);
+		ret = outbox_ticket(q, act->type, out, extra[0] != '\0' ? extra : NULL);
 	}
 	if (ret == 0) {
 		snprintf(detail, sizeof(detail), "{\"window_no\":%d}", window_no);
-		ret = audit(q, who, verb, out->number, detail);
+		ret = audit(q, who, act->verb, out->number, detail);
 	}
 	if (ret < 0) {
 		goto out_rollback;
 	}
 	ret = store_commit(q->db);
 	if (ret == 0) {
-		make_event(q, &pe, kind, out, window_no);
+		make_event(q, &pe, act->kind, out, window_no);
 	}
 	goto out_unlock;
 out_rollback:

@@ -1,8 +1,11 @@
 /*
- * Names of printer states for logs and the technician's page. A table
+ * Printer states: their names for logs and the technician's page (a table
  * indexed by the enum, with a range check, so an out-of-range value from a
- * corrupted caller prints "unknown" instead of reading past the table.
+ * corrupted caller prints "unknown" instead of reading past the table), and
+ * the one mapping of a state to the error print() returns, shared by every
+ * printer driver and the ticket printer.
  */
+#include <errno.h>
 #include <stddef.h>
 
 #include "hal/printer.h"
@@ -20,4 +23,22 @@ const char *hal_printer_state_name(enum hal_printer_state state)
 		return "unknown";
 	}
 	return state_names[state];
+}
+
+int hal_printer_state_errno(enum hal_printer_state state)
+{
+	switch (state) {
+	case HAL_PRINTER_READY:
+	case HAL_PRINTER_PAPER_LOW:
+		return 0;
+	case HAL_PRINTER_PAPER_OUT:
+		return -ENOSPC;
+	case HAL_PRINTER_COVER_OPEN:
+		return -EBUSY;
+	case HAL_PRINTER_OFFLINE:
+		return -ENODEV;
+	case HAL_PRINTER_ERROR:
+	default:
+		return -EIO;
+	}
 }

@@ -212,24 +212,6 @@ static int read_state(struct linux_printer *lp, int fd, int first_tmo,
 	return ret == 0 ? 0 : -EIO;
 }
 
-static int state_error(enum hal_printer_state state)
-{
-	switch (state) {
-	case HAL_PRINTER_READY:
-	case HAL_PRINTER_PAPER_LOW:
-		return 0;
-	case HAL_PRINTER_PAPER_OUT:
-		return -ENOSPC;
-	case HAL_PRINTER_COVER_OPEN:
-		return -EBUSY;
-	case HAL_PRINTER_OFFLINE:
-		return -ENODEV;
-	case HAL_PRINTER_ERROR:
-	default:
-		return -EIO;
-	}
-}
-
 static int dev_status(struct hal_printer *p, enum hal_printer_state *state)
 {
 	struct linux_printer *lp = to_lp(p);
@@ -313,7 +295,7 @@ static int dev_print(struct hal_printer *p, const uint8_t *job, size_t len)
 	}
 	ret = read_state(lp, fd, lp->status_timeout_ms, &state);
 	if (ret == 0) {
-		ret = state_error(state);
+		ret = hal_printer_state_errno(state);
 		if (ret != 0) {
 			log_warn(MOD, "job of %zu bytes not sent: printer is %s", len,
 				 hal_printer_state_name(state));
@@ -325,7 +307,7 @@ static int dev_print(struct hal_printer *p, const uint8_t *job, size_t len)
 	if (ret == 0) {
 		ret = read_state(lp, fd, lp->status_timeout_ms + send_time_ms(lp, len), &state);
 		if (ret == 0) {
-			ret = state_error(state);
+			ret = hal_printer_state_errno(state);
 			if (ret != 0) {
 				log_warn(MOD, "job of %zu bytes sent but the printer is now %s",
 					 len, hal_printer_state_name(state));

@@ -47,24 +47,6 @@ static int sim_status(struct hal_printer *p, enum hal_printer_state *state)
 	return 0;
 }
 
-static int state_error(enum hal_printer_state state)
-{
-	switch (state) {
-	case HAL_PRINTER_READY:
-	case HAL_PRINTER_PAPER_LOW:
-		return 0;
-	case HAL_PRINTER_PAPER_OUT:
-		return -ENOSPC;
-	case HAL_PRINTER_COVER_OPEN:
-		return -EBUSY;
-	case HAL_PRINTER_OFFLINE:
-		return -ENODEV;
-	case HAL_PRINTER_ERROR:
-	default:
-		return -EIO;
-	}
-}
-
 static int write_all(int fd, const uint8_t *buf, size_t len)
 {
 	ssize_t n;
@@ -168,7 +150,7 @@ static int sim_print(struct hal_printer *p, const uint8_t *job, size_t len)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&sp->lock);
-	ret = state_error(sp->state);
+	ret = hal_printer_state_errno(sp->state);
 	if (ret != 0) {
 		log_warn(MOD, "job of %zu bytes refused: printer is %s", len,
 			 hal_printer_state_name(sp->state));

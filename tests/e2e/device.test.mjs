@@ -12,30 +12,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import {
+	addUser, collectProblems, freePort, launchBrowser, login, logout, ready, screenshot, shown,
+	shutdown, startDaemon, workDir,
+} from "./harness.mjs";
 
-const BUILD = path.resolve(process.env.HE_BUILD_DIR || "../../build/sim");
-const BIN = path.join(BUILD, "firmware", "main", "hotline-edge");
-const OUT = path.join(BUILD, "e2e");
-const CHROMIUM = process.env.HE_CHROMIUM || "/usr/bin/chromium";
 const TECH = { id: "tech01", name: "赵技术", pin: "314159" };
 const CLERK = { id: "li01", name: "李四", pin: "246810" };
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.once("error", reject);
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
 
 /* Nothing listens on base+1 .. base+9 (the boards of windows 1-9). */
 async function freeBase() {
@@ -59,128 +43,27 @@ async function freeBase() {
 	throw new Error("no free port range for the display boards");
 }
 
-function sleep(ms) {
-	return new Promise((r) => setTimeout(r, ms));
-}
-
-/* `hotline-edge admin ARGS`, with the PIN typed twice on stdin. */
-function admin(data, args, pin) {
-	return new Promise((resolve, reject) => {
-		const proc = spawn(BIN, ["admin", "--data-dir", data, ...args],
-			{ stdio: ["pipe", "pipe", "pipe"] });
-		let output = "";
-		proc.stdout.on("data", (b) => (output += b));
-		proc.stderr.on("data", (b) => (output += b));
-		proc.on("error", reject);
-		proc.on("exit", (code) => resolve({ code, output }));
-		proc.stdin.end(`${pin}\n${pin}\n`);
-	});
-}
-
-/* Start the daemon; resolves once /api/v1/health answers. */
-async function startDaemon(dir, data, port, base) {
-	const cfg = path.join(dir, "hotline-edge.ini");
-	fs.writeFileSync(cfg, `[http]\nport = ${port}\n\n[display]\nmode = tcp\n` +
-		`tcp_address = 127.0.0.1\ntcp_port_base = ${base}\n`);
-	const log = fs.createWriteStream(path.join(OUT, "hotline-edge-device.log"));
-	const proc = spawn(BIN, ["--board", "sim", "--data-dir", data, "--config", cfg], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let output = "";
-	for (const s of [proc.stdout, proc.stderr]) {
-		s.on("data", (b) => {
-			output += b;
-			log.write(b);
-		});
-	}
-	const exited = new Promise((resolve) =>
-		proc.on("exit", (code, signal) => {
-			log.end();
-			resolve({ code, signal });
-		}));
-	const url = `http://127.0.0.1:${port}/`;
-	const deadline = Date.now() + 30000;
-	let early = null;
-	exited.then((e) => (early = e));
-	for (;;) {
-		if (early) {
-			throw new Error(`hotline-edge exited early (${JSON.stringify(early)}):\n${output}`);
-		}
-		try {
-			const r = await fetch(url + "api/v1/health");
-			if (r.ok) {
-				return { proc, exited, url, output: () => output };
-			}
-		} catch {
-			/* not listening yet */
-		}
-		if (Date.now() > deadline) {
-			proc.kill("SIGKILL");
-			throw new Error(`hotline-edge did not answer on ${url} within 30 s:\n${output}`);
-		}
-		await sleep(100);
-	}
-}
-
-const shown = (sel) => `${sel}:not([hidden])`;
-
-async function login(page, who) {
-	await page.click("#staff-entry");
-	await page.waitForSelector(shown("#staff-login"));
-	await page.fill("#sl-user", who.id);
-	await page.fill("#sl-pin", who.pin);
-	await page.click("#sl-submit");
-	await page.waitForSelector(shown("#staff-home"));
-	assert.equal(await page.textContent("#sh-name"), who.name);
-}
-
-async function logout(page) {
-	await page.click("#sh-logout");
-	await page.waitForSelector(shown("#home"));
-}
-
 test("technician's device page: boards and certificate", { timeout: 120000 }, async (t) => {
-	if (!fs.existsSync(CHROMIUM)) {
-		t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+	if (!ready(t)) {
 		return;
 	}
-	assert.ok(fs.existsSync(BIN), `${BIN} is missing: build the tree first`);
-	fs.mkdirSync(OUT, { recursive: true });
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "he-e2e-device-"));
-	const data = path.join(dir, "data");
-	fs.mkdirSync(data);
+	const { dir, data } = workDir("he-e2e-device-");
 
 	for (const [who, role] of [[TECH, "technician"], [CLERK, "staff"]]) {
-		const made = await admin(data, ["add-user", who.id, role, "--name", who.name], who.pin);
-		assert.equal(made.code, 0, `admin add-user ${who.id} failed:\n${made.output}`);
+		await addUser(data, who, role);
 	}
 
-	const d = await startDaemon(dir, data, await freePort(), await freeBase());
+	const base = await freeBase();
+	const d = await startDaemon({
+		dir, data, log: "hotline-edge-device.log",
+		config: (port) => `[http]\nport = ${port}\n\n[display]\nmode = tcp\n` +
+			`tcp_address = 127.0.0.1\ntcp_port_base = ${base}\n`,
+	});
 	let ctx = null;
 	try {
-		ctx = await chromium.launchPersistentContext(path.join(dir, "profile"), {
-			executablePath: CHROMIUM,
-			headless: true,
-			args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-				"--no-first-run", "--disable-background-networking",
-				"--disable-component-update", "--disable-sync"],
-			viewport: { width: 1280, height: 800 },
-			locale: "zh-CN",
-		});
+		ctx = await launchBrowser(dir);
 		const page = ctx.pages()[0] || await ctx.newPage();
-		const problems = [];
-		page.on("console", (m) => {
-			if (m.type() === "error") {
-				problems.push(`console: ${m.text()}`);
-			}
-		});
-		page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-		page.on("requestfailed", (r) => problems.push(`failed: ${r.url()}`));
-		page.on("response", (r) => {
-			if (r.status() >= 400) {
-				problems.push(`${r.status()}: ${r.url()}`);
-			}
-		});
+		const problems = collectProblems(page);
 
 		await page.goto(d.url);
 		await page.waitForSelector("#staff-entry");
@@ -234,7 +117,7 @@ test("technician's device page: boards and certificate", { timeout: 120000 }, as
 		assert.equal(await page.textContent("#dv-db"), "正常");
 		const health = await (await page.request.get(d.url + "api/v1/health")).json();
 		assert.match(await page.textContent("#dv-device"), new RegExp(health.firmware.replace(/[.+]/g, "\\$&")));
-		await page.screenshot({ path: path.join(OUT, "device.png"), fullPage: true });
+		await screenshot(page, "device", { fullPage: true });
 
 		/* English through the shell's toggle. */
 		await page.click("#lang");
@@ -250,17 +133,6 @@ test("technician's device page: boards and certificate", { timeout: 120000 }, as
 
 		assert.deepEqual(problems, []);
 	} finally {
-		if (ctx) {
-			await ctx.close();
-		}
-		if (d.proc.exitCode === null) {
-			d.proc.kill("SIGINT");
-		}
-		const timer = setTimeout(() => d.proc.kill("SIGKILL"), 20000);
-		const e = await d.exited;
-		clearTimeout(timer);
-		fs.rmSync(dir, { recursive: true, force: true });
-		assert.deepEqual(e, { code: 0, signal: null },
-			`hotline-edge did not stop cleanly on SIGINT:\n${d.output()}`);
+		await shutdown(ctx, d);
 	}
 });

@@ -11,80 +11,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import {
+	collectProblems, launchBrowser, ready, screenshot, shutdown, startDaemon, workDir,
+} from "./harness.mjs";
 
-const BUILD = path.resolve(process.env.HE_BUILD_DIR || "../../build/sim");
-const BIN = path.join(BUILD, "firmware", "main", "hotline-edge");
-const OUT = path.join(BUILD, "e2e");
-const CHROMIUM = process.env.HE_CHROMIUM || "/usr/bin/chromium";
 const OFFICE = "城关镇12345受理点";
 const CJK_FONT = /CJK|Noto Sans SC|WenQuanYi|Droid Sans Fallback/;
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.once("error", reject);
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-function sleep(ms) {
-	return new Promise((r) => setTimeout(r, ms));
-}
-
-/* Start the daemon; resolves once /api/v1/health answers. */
-async function startDaemon(dir, port) {
-	const cfg = path.join(dir, "hotline-edge.ini");
-	fs.writeFileSync(cfg, `[device]\noffice_name = ${OFFICE}\n\n[http]\nport = ${port}\n`);
-	const data = path.join(dir, "data");
-	fs.mkdirSync(data);
-	const log = fs.createWriteStream(path.join(OUT, "hotline-edge.log"));
-	const proc = spawn(BIN, ["--board", "sim", "--data-dir", data, "--config", cfg], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let output = "";
-	for (const s of [proc.stdout, proc.stderr]) {
-		s.on("data", (b) => {
-			output += b;
-			log.write(b);
-		});
-	}
-	const exited = new Promise((resolve) =>
-		proc.on("exit", (code, signal) => {
-			log.end();
-			resolve({ code, signal });
-		}));
-	const url = `http://127.0.0.1:${port}/`;
-	const deadline = Date.now() + 30000;
-	let early = null;
-	exited.then((e) => (early = e));
-	for (;;) {
-		if (early) {
-			throw new Error(`hotline-edge exited early (${JSON.stringify(early)}):\n${output}`);
-		}
-		try {
-			const r = await fetch(url + "api/v1/health");
-			if (r.ok) {
-				return { proc, exited, url, health: await r.json(), output: () => output };
-			}
-		} catch {
-			/* not listening yet */
-		}
-		if (Date.now() > deadline) {
-			proc.kill("SIGKILL");
-			throw new Error(`hotline-edge did not answer on ${url} within 30 s:\n${output}`);
-		}
-		await sleep(100);
-	}
-}
 
 /* The platform fonts the renderer used for the first node matching selector. */
 async function fontsFor(cdp, selector) {
@@ -97,41 +29,21 @@ async function fontsFor(cdp, selector) {
 
 test("kiosk shell renders Chinese with a CJK font and switches to English", { timeout: 120000 },
 	async (t) => {
-		if (!fs.existsSync(CHROMIUM)) {
-			t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+		if (!ready(t)) {
 			return;
 		}
-		assert.ok(fs.existsSync(BIN), `${BIN} is missing: build the tree first`);
-		fs.mkdirSync(OUT, { recursive: true });
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), "he-e2e-"));
-		const d = await startDaemon(dir, await freePort());
+		const { dir, data } = workDir("he-e2e-");
+		const d = await startDaemon({
+			dir, data, log: "hotline-edge.log",
+			config: (port) => `[device]\noffice_name = ${OFFICE}\n\n[http]\nport = ${port}\n`,
+		});
 		let ctx = null;
 		try {
 			assert.equal(d.health.office_name, OFFICE);
 
-			ctx = await chromium.launchPersistentContext(path.join(dir, "profile"), {
-				executablePath: CHROMIUM,
-				headless: true,
-				args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-					"--no-first-run", "--disable-background-networking",
-					"--disable-component-update", "--disable-sync"],
-				viewport: { width: 1280, height: 800 },
-				locale: "zh-CN",
-			});
+			ctx = await launchBrowser(dir);
 			const page = ctx.pages()[0] || await ctx.newPage();
-			const problems = [];
-			page.on("console", (m) => {
-				if (m.type() === "error") {
-					problems.push(`console: ${m.text()}`);
-				}
-			});
-			page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-			page.on("requestfailed", (r) => problems.push(`failed: ${r.url()}`));
-			page.on("response", (r) => {
-				if (r.status() >= 400) {
-					problems.push(`${r.status()}: ${r.url()}`);
-				}
-			});
+			const problems = collectProblems(page);
 
 			const resp = await page.goto(d.url);
 			assert.equal(resp.status(), 200);
@@ -156,7 +68,7 @@ test("kiosk shell renders Chinese with a CJK font and switches to English", { ti
 						`${sel} drawn with ${f.familyName} (${f.glyphCount} glyphs), not a CJK font`);
 				}
 			}
-			await page.screenshot({ path: path.join(OUT, "kiosk-zh.png") });
+			await screenshot(page, "kiosk-zh");
 
 			/* English */
 			await page.click("#lang");
@@ -166,7 +78,7 @@ test("kiosk shell renders Chinese with a CJK font and switches to English", { ti
 			assert.match(await page.textContent(".welcome"), /Welcome/);
 			assert.match(await page.textContent("#st-uplink"), /^Extranet link: /);
 			assert.equal(await page.textContent("#lang"), "中文");
-			await page.screenshot({ path: path.join(OUT, "kiosk-en.png") });
+			await screenshot(page, "kiosk-en");
 
 			/* An entry says honestly that it is not installed yet, and goes back. */
 			await page.click(".tile[data-func=request]");
@@ -177,23 +89,12 @@ test("kiosk shell renders Chinese with a CJK font and switches to English", { ti
 			await page.click("#lang");
 			assert.equal(await page.textContent("#panel-title"), "我要办事");
 			assert.match(await page.textContent("#panel"), /尚未安装/);
-			await page.screenshot({ path: path.join(OUT, "kiosk-panel.png") });
+			await screenshot(page, "kiosk-panel");
 			await page.click("#back");
 			assert.ok(await page.isVisible("#home"));
 
 			assert.deepEqual(problems, []);
 		} finally {
-			if (ctx) {
-				await ctx.close();
-			}
-			if (d.proc.exitCode === null) {
-				d.proc.kill("SIGINT");
-			}
-			const timer = setTimeout(() => d.proc.kill("SIGKILL"), 20000);
-			const e = await d.exited;
-			clearTimeout(timer);
-			fs.rmSync(dir, { recursive: true, force: true });
-			assert.deepEqual(e, { code: 0, signal: null },
-				`hotline-edge did not stop cleanly on SIGINT:\n${d.output()}`);
+			await shutdown(ctx, d);
 		}
 	});

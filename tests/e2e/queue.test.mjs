@@ -13,110 +13,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import {
+	addUser, collectProblems, launchBrowser, login, logout, ready, screenshot, shown,
+	shutdown, startDaemon, workDir,
+} from "./harness.mjs";
 
-const BUILD = path.resolve(process.env.HE_BUILD_DIR || "../../build/sim");
-const BIN = path.join(BUILD, "firmware", "main", "hotline-edge");
-const OUT = path.join(BUILD, "e2e");
-const CHROMIUM = process.env.HE_CHROMIUM || "/usr/bin/chromium";
 const BOSS = { id: "boss", name: "王主管", pin: "135790" };
 const CLERK = { id: "li01", name: "李四", pin: "246810" };
 const WINDOW = 1;
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.once("error", reject);
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-function sleep(ms) {
-	return new Promise((r) => setTimeout(r, ms));
-}
-
-/* `hotline-edge admin ARGS`, with the PIN typed twice on stdin. */
-function admin(data, args, pin) {
-	return new Promise((resolve, reject) => {
-		const proc = spawn(BIN, ["admin", "--data-dir", data, ...args],
-			{ stdio: ["pipe", "pipe", "pipe"] });
-		let output = "";
-		proc.stdout.on("data", (b) => (output += b));
-		proc.stderr.on("data", (b) => (output += b));
-		proc.on("error", reject);
-		proc.on("exit", (code) => resolve({ code, output }));
-		proc.stdin.end(`${pin}\n${pin}\n`);
-	});
-}
-
-/* Start the daemon; resolves once /api/v1/health answers. */
-async function startDaemon(dir, data, port) {
-	const cfg = path.join(dir, "hotline-edge.ini");
-	fs.writeFileSync(cfg, `[http]\nport = ${port}\n\n[queue]\nrecall_max = 3\n`);
-	const log = fs.createWriteStream(path.join(OUT, "hotline-edge-queue.log"));
-	const proc = spawn(BIN, ["--board", "sim", "--data-dir", data, "--config", cfg], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let output = "";
-	for (const s of [proc.stdout, proc.stderr]) {
-		s.on("data", (b) => {
-			output += b;
-			log.write(b);
-		});
-	}
-	const exited = new Promise((resolve) =>
-		proc.on("exit", (code, signal) => {
-			log.end();
-			resolve({ code, signal });
-		}));
-	const url = `http://127.0.0.1:${port}/`;
-	const deadline = Date.now() + 30000;
-	let early = null;
-	exited.then((e) => (early = e));
-	for (;;) {
-		if (early) {
-			throw new Error(`hotline-edge exited early (${JSON.stringify(early)}):\n${output}`);
-		}
-		try {
-			const r = await fetch(url + "api/v1/health");
-			if (r.ok) {
-				return { proc, exited, url, output: () => output };
-			}
-		} catch {
-			/* not listening yet */
-		}
-		if (Date.now() > deadline) {
-			proc.kill("SIGKILL");
-			throw new Error(`hotline-edge did not answer on ${url} within 30 s:\n${output}`);
-		}
-		await sleep(100);
-	}
-}
-
-const shown = (sel) => `${sel}:not([hidden])`;
-
-async function login(page, who) {
-	await page.click("#staff-entry");
-	await page.waitForSelector(shown("#staff-login"));
-	await page.fill("#sl-user", who.id);
-	await page.fill("#sl-pin", who.pin);
-	await page.click("#sl-submit");
-	await page.waitForSelector(shown("#staff-home"));
-	assert.equal(await page.textContent("#sh-name"), who.name);
-}
-
-async function logout(page) {
-	await page.click("#sh-logout");
-	await page.waitForSelector(shown("#home"));
-}
 
 /* Files the sim printer has written so far. */
 function spoolJobs(data) {
@@ -139,50 +45,24 @@ async function act(page, what) {
 
 test("take a ticket, call it at a window, see it on the hall display", { timeout: 180000 },
 	async (t) => {
-		if (!fs.existsSync(CHROMIUM)) {
-			t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+		if (!ready(t)) {
 			return;
 		}
-		assert.ok(fs.existsSync(BIN), `${BIN} is missing: build the tree first`);
-		fs.mkdirSync(OUT, { recursive: true });
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), "he-e2e-queue-"));
-		const data = path.join(dir, "data");
-		fs.mkdirSync(data);
+		const { dir, data } = workDir("he-e2e-queue-");
 
 		for (const [who, role] of [[BOSS, "supervisor"], [CLERK, "staff"]]) {
-			const made = await admin(data, ["add-user", who.id, role, "--name", who.name], who.pin);
-			assert.equal(made.code, 0, `admin add-user ${who.id} failed:\n${made.output}`);
+			await addUser(data, who, role);
 		}
 
-		const d = await startDaemon(dir, data, await freePort());
+		const d = await startDaemon({
+			dir, data, log: "hotline-edge-queue.log",
+			config: (port) => `[http]\nport = ${port}\n\n[queue]\nrecall_max = 3\n`,
+		});
 		let ctx = null;
 		try {
-			ctx = await chromium.launchPersistentContext(path.join(dir, "profile"), {
-				executablePath: CHROMIUM,
-				headless: true,
-				args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-					"--no-first-run", "--disable-background-networking",
-					"--disable-component-update", "--disable-sync"],
-				viewport: { width: 1280, height: 1024 },
-				locale: "zh-CN",
-			});
+			ctx = await launchBrowser(dir, { viewport: { width: 1280, height: 1024 } });
 			const page = ctx.pages()[0] || await ctx.newPage();
-			const problems = [];
-			const watch = (p, name) => {
-				p.on("console", (m) => {
-					if (m.type() === "error") {
-						problems.push(`${name} console: ${m.text()}`);
-					}
-				});
-				p.on("pageerror", (e) => problems.push(`${name} page error: ${e.message}`));
-				p.on("response", (r) => {
-					if (r.status() >= 400) {
-						problems.push(`${name} ${r.status()}: ${r.url()}`);
-					}
-				});
-			};
-			watch(page, "kiosk");
-			page.on("requestfailed", (r) => problems.push(`failed: ${r.url()}`));
+			const problems = collectProblems(page, { name: "kiosk" });
 			await page.goto(d.url);
 
 			/* The supervisor opens the queue at every hour of every day. */
@@ -241,7 +121,7 @@ test("take a ticket, call it at a window, see it on the hall display", { timeout
 			const jobs = spoolJobs(data).filter((f) => !before.includes(f));
 			assert.equal(jobs.length, 1, `spool jobs after issuing: ${jobs.join(", ")}`);
 			assert.ok(fs.statSync(path.join(data, "spool", jobs[0])).size > 0, "an empty print job");
-			await page.screenshot({ path: path.join(OUT, "queue-ticket.png") });
+			await screenshot(page, "queue-ticket");
 			await page.click("#q-done");
 			await page.waitForSelector(shown("#home"));
 			assert.ok(await page.isHidden("#queue"));
@@ -274,17 +154,17 @@ test("take a ticket, call it at a window, see it on the hall display", { timeout
 			await act(page, "start");
 			await page.waitForFunction(() =>
 				/办理中/.test(document.getElementById("qw-detail").textContent));
-			await page.screenshot({ path: path.join(OUT, "queue-window.png"), fullPage: true });
+			await screenshot(page, "queue-window", { fullPage: true });
 
 			/* The hall display shows the call, if that page is installed. */
 			const hall = await fetch(d.url + "display");
 			if (hall.ok) {
 				const tv = await ctx.newPage();
-				watch(tv, "display");
+				collectProblems(tv, { problems, name: "display", failed: false });
 				await tv.goto(d.url + "display");
 				await tv.waitForFunction((n) => document.body.textContent.includes(n),
 					ticket.number, { timeout: 15000 });
-				await tv.screenshot({ path: path.join(OUT, "queue-display.png") });
+				await screenshot(tv, "queue-display");
 				await tv.close();
 			} else {
 				t.diagnostic(`/display answered ${hall.status}: hall display step left out`);
@@ -305,22 +185,11 @@ test("take a ticket, call it at a window, see it on the hall display", { timeout
 			assert.match(await page.textContent("#qs-wait"), /1 人/);
 			assert.match(await page.textContent("#qs-service"), /1 号窗口 · 1 人\d+ 秒/);
 			assert.match(await page.textContent("#qs-noshow"), /0%/);
-			await page.screenshot({ path: path.join(OUT, "queue-stats.png") });
+			await screenshot(page, "queue-stats");
 			await logout(page);
 
 			assert.deepEqual(problems, []);
 		} finally {
-			if (ctx) {
-				await ctx.close();
-			}
-			if (d.proc.exitCode === null) {
-				d.proc.kill("SIGINT");
-			}
-			const timer = setTimeout(() => d.proc.kill("SIGKILL"), 20000);
-			const e = await d.exited;
-			clearTimeout(timer);
-			fs.rmSync(dir, { recursive: true, force: true });
-			assert.deepEqual(e, { code: 0, signal: null },
-				`hotline-edge did not stop cleanly on SIGINT:\n${d.output()}`);
+			await shutdown(ctx, d);
 		}
 	});

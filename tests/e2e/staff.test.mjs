@@ -16,109 +16,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import {
+	addUser, collectProblems, launchBrowser, login as harnessLogin, logout as harnessLogout,
+	ready, screenshot, shown, shutdown, startDaemon, workDir,
+} from "./harness.mjs";
 
-const BUILD = path.resolve(process.env.HE_BUILD_DIR || "../../build/sim");
-const BIN = path.join(BUILD, "firmware", "main", "hotline-edge");
-const OUT = path.join(BUILD, "e2e");
-const CHROMIUM = process.env.HE_CHROMIUM || "/usr/bin/chromium";
 const IDLE_S = 30; /* the shortest auth.idle_timeout_s allowed */
 const BOSS = { id: "boss", name: "王主管", pin: "135790" };
 const CLERK = { id: "li01", name: "李四", pin: "246810" };
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.once("error", reject);
-		s.listen(0, "127.0.0.1", () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-function sleep(ms) {
-	return new Promise((r) => setTimeout(r, ms));
-}
-
-/* `hotline-edge admin ARGS`, with the PIN typed twice on stdin. */
-function admin(data, args, pin) {
-	return new Promise((resolve, reject) => {
-		const proc = spawn(BIN, ["admin", "--data-dir", data, ...args],
-			{ stdio: ["pipe", "pipe", "pipe"] });
-		let output = "";
-		proc.stdout.on("data", (b) => (output += b));
-		proc.stderr.on("data", (b) => (output += b));
-		proc.on("error", reject);
-		proc.on("exit", (code) => resolve({ code, output }));
-		proc.stdin.end(`${pin}\n${pin}\n`);
-	});
-}
-
-/* Start the daemon; resolves once /api/v1/health answers. */
-async function startDaemon(dir, data, port) {
-	const cfg = path.join(dir, "hotline-edge.ini");
-	fs.writeFileSync(cfg, `[http]\nport = ${port}\n\n[auth]\nidle_timeout_s = ${IDLE_S}\nlock_after = 3\n`);
-	const log = fs.createWriteStream(path.join(OUT, "hotline-edge-staff.log"));
-	const proc = spawn(BIN, ["--board", "sim", "--data-dir", data, "--config", cfg], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let output = "";
-	for (const s of [proc.stdout, proc.stderr]) {
-		s.on("data", (b) => {
-			output += b;
-			log.write(b);
-		});
-	}
-	const exited = new Promise((resolve) =>
-		proc.on("exit", (code, signal) => {
-			log.end();
-			resolve({ code, signal });
-		}));
-	const url = `http://127.0.0.1:${port}/`;
-	const deadline = Date.now() + 30000;
-	let early = null;
-	exited.then((e) => (early = e));
-	for (;;) {
-		if (early) {
-			throw new Error(`hotline-edge exited early (${JSON.stringify(early)}):\n${output}`);
-		}
-		try {
-			const r = await fetch(url + "api/v1/health");
-			if (r.ok) {
-				return { proc, exited, url, output: () => output };
-			}
-		} catch {
-			/* not listening yet */
-		}
-		if (Date.now() > deadline) {
-			proc.kill("SIGKILL");
-			throw new Error(`hotline-edge did not answer on ${url} within 30 s:\n${output}`);
-		}
-		await sleep(100);
-	}
-}
-
-const shown = (sel) => `${sel}:not([hidden])`;
-
 /* From the citizen home to the staff home; the PIN goes in on the keypad. */
-async function login(page, who) {
-	await page.click("#staff-entry");
-	await page.waitForSelector(shown("#staff-login"));
-	await page.fill("#sl-user", who.id);
-	await page.click("#sl-pin");
-	for (const d of who.pin) {
-		await page.click(`#staff-login .keypad [data-key="${d}"]`);
-	}
-	assert.equal(await page.inputValue("#sl-pin"), who.pin);
-	await page.click("#sl-submit");
-	await page.waitForSelector(shown("#staff-home"));
-	assert.equal(await page.textContent("#sh-name"), who.name);
+function login(page, who) {
+	return harnessLogin(page, who, { keypad: true });
 }
 
 /* Submit the login form; returns the API's answer to it. */
@@ -133,74 +43,53 @@ async function tryLogin(page, id, pin) {
 }
 
 async function logout(page) {
-	await page.click("#sh-logout");
-	await page.waitForSelector(shown("#home"));
+	await harnessLogout(page);
 	assert.ok(await page.isHidden("#staff-home"));
 	assert.ok(await page.isVisible("#staff-entry"));
 }
 
 test("staff login, user management, idle logout and audit log", { timeout: 180000 }, async (t) => {
-	if (!fs.existsSync(CHROMIUM)) {
-		t.skip(`${CHROMIUM} is not installed (apt-get install chromium)`);
+	if (!ready(t)) {
 		return;
 	}
-	assert.ok(fs.existsSync(BIN), `${BIN} is missing: build the tree first`);
-	fs.mkdirSync(OUT, { recursive: true });
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "he-e2e-staff-"));
-	const data = path.join(dir, "data");
-	fs.mkdirSync(data);
+	const { dir, data } = workDir("he-e2e-staff-");
 
-	const made = await admin(data, ["add-user", BOSS.id, "supervisor", "--name", BOSS.name],
-		BOSS.pin);
-	assert.equal(made.code, 0, `admin add-user failed:\n${made.output}`);
+	await addUser(data, BOSS, "supervisor");
 
-	const d = await startDaemon(dir, data, await freePort());
+	const d = await startDaemon({
+		dir, data, log: "hotline-edge-staff.log",
+		config: (port) =>
+			`[http]\nport = ${port}\n\n[auth]\nidle_timeout_s = ${IDLE_S}\nlock_after = 3\n`,
+	});
 	let ctx = null;
 	try {
-		ctx = await chromium.launchPersistentContext(path.join(dir, "profile"), {
-			executablePath: CHROMIUM,
-			headless: true,
-			args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-				"--no-first-run", "--disable-background-networking",
-				"--disable-component-update", "--disable-sync"],
-			viewport: { width: 1280, height: 800 },
-			locale: "zh-CN",
-			acceptDownloads: true,
-		});
+		ctx = await launchBrowser(dir, { acceptDownloads: true });
 		const page = ctx.pages()[0] || await ctx.newPage();
-		const problems = [];
 		const loadErrors = [];
 		let allowed = []; /* [status, path] answers the current step provokes */
 		let provoked = 0;
-		page.on("console", (m) => {
-			if (m.type() !== "error") {
-				return;
-			}
-			/* chromium logs every 4xx fetch; those are checked below */
-			if (/^Failed to load resource: the server responded with a status of 4\d\d/
-				.test(m.text())) {
-				loadErrors.push(m.text());
-			} else {
-				problems.push(`console: ${m.text()}`);
-			}
-		});
-		page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-		page.on("requestfailed", (r) => {
-			/* a download is handed to the download manager, not failed */
-			if (!r.url().includes("/api/v1/audit/export")) {
-				problems.push(`failed: ${r.url()}`);
-			}
-		});
-		page.on("response", (r) => {
-			if (r.status() < 400) {
-				return;
-			}
-			const p = new URL(r.url()).pathname;
-			if (allowed.some(([s, ap]) => s === r.status() && ap === p)) {
-				provoked++;
-			} else {
-				problems.push(`${r.status()}: ${r.url()}`);
-			}
+		const problems = collectProblems(page, {
+			expected: {
+				/* chromium logs every 4xx fetch; those are checked below */
+				console: (text) => {
+					if (/^Failed to load resource: the server responded with a status of 4\d\d/
+						.test(text)) {
+						loadErrors.push(text);
+						return true;
+					}
+					return false;
+				},
+				/* a download is handed to the download manager, not failed */
+				failed: (r) => r.url().includes("/api/v1/audit/export"),
+				response: (r) => {
+					const p = new URL(r.url()).pathname;
+					if (allowed.some(([s, ap]) => s === r.status() && ap === p)) {
+						provoked++;
+						return true;
+					}
+					return false;
+				},
+			},
 		});
 
 		await page.goto(d.url);
@@ -212,14 +101,14 @@ test("staff login, user management, idle logout and audit log", { timeout: 18000
 		await page.waitForSelector(shown("#staff-login"));
 		assert.ok(await page.isHidden("#home"));
 		assert.equal(await page.textContent("#staff-login h2"), "工作人员登录");
-		await page.screenshot({ path: path.join(OUT, "staff-login.png") });
+		await screenshot(page, "staff-login");
 		await page.click("#sl-back");
 		await page.waitForSelector(shown("#home"));
 		await login(page, BOSS);
 		assert.equal(await page.textContent("#sh-role"), "主管");
 		assert.ok(await page.isVisible(".sh-tab[data-tab=users]"));
 		assert.ok(await page.isVisible(".sh-tab[data-tab=audit]"));
-		await page.screenshot({ path: path.join(OUT, "staff-home.png") });
+		await screenshot(page, "staff-home");
 
 		/* ... and adds a staff user, the PIN entered twice. */
 		await page.click(".sh-tab[data-tab=users]");
@@ -242,7 +131,7 @@ test("staff login, user management, idle logout and audit log", { timeout: 18000
 		assert.match(await page.textContent("#su-msg"), /已添加用户 li01/);
 		/* a supervisor is not offered to disable or demote themselves */
 		assert.equal(await page.locator(`tr[data-user="${BOSS.id}"] [data-act=disable]`).count(), 0);
-		await page.screenshot({ path: path.join(OUT, "staff-users.png"), fullPage: true });
+		await screenshot(page, "staff-users", { fullPage: true });
 
 		/* Destructive actions ask first; cancel changes nothing. */
 		const row = `tr[data-user="${CLERK.id}"]`;
@@ -291,7 +180,7 @@ test("staff login, user management, idle logout and audit log", { timeout: 18000
 		assert.ok(await page.isHidden(".sh-tab[data-tab=users]"));
 		assert.ok(await page.isHidden(".sh-tab[data-tab=audit]"));
 		assert.match(await page.textContent("#sh-intro"), /尚未安装/);
-		await page.screenshot({ path: path.join(OUT, "staff-home-staff.png") });
+		await screenshot(page, "staff-home-staff");
 
 		/* Walking away: a warning first, "keep working" keeps the session... */
 		await page.click("#lang");
@@ -348,7 +237,7 @@ test("staff login, user management, idle logout and audit log", { timeout: 18000
 			"adding li01 is not in the audit log");
 		assert.ok(rows.some((r) => r.action.startsWith("auth.logout") && r.actor.startsWith(CLERK.id)),
 			"the idle logout of li01 is not in the audit log");
-		await page.screenshot({ path: path.join(OUT, "staff-audit.png"), fullPage: true });
+		await screenshot(page, "staff-audit", { fullPage: true });
 
 		/* Filters: one actor; one action prefix. */
 		await page.fill("#sa-actor", CLERK.id);
@@ -409,17 +298,6 @@ test("staff login, user management, idle logout and audit log", { timeout: 18000
 			`console errors beyond the provoked 4xx: ${loadErrors.join("; ")}`);
 		assert.deepEqual(problems, []);
 	} finally {
-		if (ctx) {
-			await ctx.close();
-		}
-		if (d.proc.exitCode === null) {
-			d.proc.kill("SIGINT");
-		}
-		const timer = setTimeout(() => d.proc.kill("SIGKILL"), 20000);
-		const e = await d.exited;
-		clearTimeout(timer);
-		fs.rmSync(dir, { recursive: true, force: true });
-		assert.deepEqual(e, { code: 0, signal: null },
-			`hotline-edge did not stop cleanly on SIGINT:\n${d.output()}`);
+		await shutdown(ctx, d);
 	}
 });

@@ -53,6 +53,13 @@ static inline int hal_printer_print(struct hal_printer *p, const uint8_t *job, s
 	return p->ops->print(p, job, len);
 }
 
+/*
+ * The error print() returns for a printer in this state.
+ * @retval 0 ready (also paper low), -ENOSPC paper out, -EBUSY cover open,
+ *         -ENODEV offline, -EIO any other fault
+ */
+int hal_printer_state_errno(enum hal_printer_state state);
+
 /* A short English name for a state, for logs ("paper-out"). */
 const char *hal_printer_state_name(enum hal_printer_state state);
 
