@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +68,10 @@ struct err_text {
 
 static const struct err_text err_bad_path = { "bad_path", "The address is not valid.",
 					      "访问地址无效。" };
+static const struct err_text err_bad_host = {
+	"bad_host", "This appliance is reached by its IP address or localhost, not by that name.",
+	"请使用本机的 IP 地址或 localhost 访问。"
+};
 static const struct err_text err_not_found = { "not_found", "There is no such page or API route.",
 					       "没有这个页面或接口。" };
 static const struct err_text err_method = { "method_not_allowed",
@@ -429,6 +434,39 @@ static enum MHD_Result authorize(struct kiosk *k, struct MHD_Connection *conn, s
 	return queue_error(conn, c, status, t, NULL);
 }
 
+/*
+ * The Host header names this server: an IPv4 address or localhost, with an
+ * optional port (a missing Host, as HTTP/1.0 allows, is fine). Any other
+ * name means a page from elsewhere reached us through a DNS name that now
+ * points here (DNS rebinding): refused, so such a page cannot use a staff
+ * session or read the API.
+ */
+static bool host_ok(const char *host)
+{
+	char name[64];
+	size_t n;
+	struct in_addr a;
+
+	if (host == NULL) {
+		return true;
+	}
+	n = strcspn(host, ":");
+	if (n == 0 || n >= sizeof(name)) {
+		return false;
+	}
+	if (host[n] == ':') {
+		const char *port = host + n + 1;
+
+		if (*port == '\0' || strlen(port) > 5 ||
+		    strspn(port, "0123456789") != strlen(port)) {
+			return false;
+		}
+	}
+	memcpy(name, host, n);
+	name[n] = '\0';
+	return strcasecmp(name, "localhost") == 0 || inet_pton(AF_INET, name, &a) == 1;
+}
+
 /* First callback of a request: decide everything that needs no body. */
 static enum MHD_Result first_call(struct kiosk *k, struct MHD_Connection *conn,
 				  struct conn_state *c, const char *url, const char *method)
@@ -439,6 +477,9 @@ static enum MHD_Result first_call(struct kiosk *k, struct MHD_Connection *conn,
 	c->started = true;
 	if (c->nul_in_uri || !path_ok(url)) {
 		return queue_error(conn, c, MHD_HTTP_BAD_REQUEST, &err_bad_path, NULL);
+	}
+	if (!host_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
+		return queue_error(conn, c, MHD_HTTP_MISDIRECTED_REQUEST, &err_bad_host, NULL);
 	}
 	c->route = find_route(k, method, url, allow);
 	if (c->route != NULL) {

@@ -190,7 +190,7 @@ static int read_until(int fd, char *buf, size_t cap, size_t *len, const char *wa
 static int open_stream(struct kiosk *k)
 {
 	int fd = test_http_connect(kiosk_port(k));
-	const char *req = "GET /api/v1/queue/stream HTTP/1.1\r\nHost: x\r\n"
+	const char *req = "GET /api/v1/queue/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 			  "Accept: text/event-stream\r\n\r\n";
 
 	test_http_send(fd, req, strlen(req));

@@ -390,6 +390,39 @@ static void test_body_endless(void **state)
 	assert_true(sent < limit);
 }
 
+/* Only an IP address or localhost names this server (DNS rebinding). */
+static void test_host_header(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const good[] = { "127.0.0.1", "127.0.0.1:8080", "localhost",
+					    "LOCALHOST:80", "192.168.1.5:8080" };
+	static const char *const bad[] = {
+		"evil.example",	    "evil.example:8080",     "127.0.0.1:", "127.0.0.1:80a", ":8080",
+		"127.0.0.1.nip.io", "localhost.evil.example"
+	};
+	char raw[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(raw, sizeof(raw),
+			 "GET /api/v1/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+			 good[i]);
+		test_http_request(kiosk_port(&f->k), raw, &f->r);
+		if (f->r.status != 200) {
+			fail_msg("Host %s refused: %d", good[i], f->r.status);
+		}
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(raw, sizeof(raw),
+			 "GET /api/v1/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+			 bad[i]);
+		test_http_request(kiosk_port(&f->k), raw, &f->r);
+		assert_error(&f->r, 421, "bad_host");
+	}
+	/* HTTP/1.0 without a Host header is still served. */
+	test_http_request(kiosk_port(&f->k), "GET /api/v1/health HTTP/1.0\r\n\r\n", &f->r);
+	assert_int_equal(f->r.status, 200);
+}
+
 static void test_traversal(void **state)
 {
 	struct fixture *f = *state;
@@ -566,7 +599,8 @@ static void test_health_office_name(void **state)
 	struct kiosk k;
 	struct kiosk_params p = { .cfg = &cfg };
 	struct test_resp *r = malloc(sizeof(*r));
-	const char *req = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	const char *req =
+		"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
 	assert_non_null(r);
 	test_cfg(&cfg);
@@ -600,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_cap_chunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_endless, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_traversal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_routes, setup, teardown),
 		cmocka_unit_test(test_route_add_rules),
 		cmocka_unit_test(test_lan_refused),
