@@ -19,7 +19,7 @@
 #define LINE_MAX_LEN 1024
 #define FILE_MAX_LEN (256 * 1024)
 
-enum key_type { T_INT, T_BOOL, T_STR, T_IPV4, T_HOST, T_LOGLEVEL, T_DISPMODE, T_HHMM };
+enum key_type { T_INT, T_BOOL, T_STR, T_IPV4, T_HOST, T_ENUM, T_HHMM };
 
 struct key_def {
 	const char *section;
@@ -27,16 +27,29 @@ struct key_def {
 	enum key_type type;
 	size_t offset;
 	long min, max; /* T_INT: value range; T_STR: length range in bytes */
+	/* T_ENUM: the accepted words, NULL-terminated; the field (an int-sized
+	 * enum) gets the index of the word. */
+	const char *const *names;
 };
 
-#define K(sec, k, t, field, lo, hi)                                  \
-	{                                                            \
-		sec, k, t, offsetof(struct fw_config, field), lo, hi \
+#define K(sec, k, t, field, lo, hi)                                        \
+	{                                                                  \
+		sec, k, t, offsetof(struct fw_config, field), lo, hi, NULL \
 	}
+#define E(sec, k, field, words)                                                \
+	{                                                                      \
+		sec, k, T_ENUM, offsetof(struct fw_config, field), 0, 0, words \
+	}
+
+/* Words of the enum keys, in the order of their enum values. */
+static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
+static const char *const display_modes[] = { "off", "rtu", "tcp", NULL };
+static const char *const deadline_presets[] = { "national", "guangdong", NULL };
+static const char *const count_froms[] = { "next_day", "receipt_day", NULL };
 
 static const struct key_def key_table[] = {
 	K("device", "office_name", T_STR, office_name, 1, CONFIG_STR_MAX - 1),
-	K("log", "level", T_LOGLEVEL, log_level, 0, 0),
+	E("log", "level", log_level, log_levels),
 	K("http", "listen", T_IPV4, http_listen, 0, 0),
 	K("http", "port", T_INT, http_port, 1, 65535),
 	K("http", "allow_lan", T_BOOL, http_allow_lan, 0, 0),
@@ -61,7 +74,7 @@ static const struct key_def key_table[] = {
 	K("queue", "rollover", T_HHMM, queue_rollover_min, 0, 0),
 	K("queue", "keep_overnight", T_BOOL, queue_keep_overnight, 0, 0),
 	K("queue", "utc_offset_min", T_INT, queue_utc_offset_min, -720, 840),
-	K("display", "mode", T_DISPMODE, display_mode, 0, 0),
+	E("display", "mode", display_mode, display_modes),
 	K("display", "tcp_address", T_IPV4, display_tcp_ip, 0, 0),
 	K("display", "tcp_port_base", T_INT, display_tcp_port_base, 1, 65535 - 99),
 	K("display", "rtu_device", T_STR, display_rtu_device, 0, CONFIG_STR_MAX - 1),
@@ -69,6 +82,13 @@ static const struct key_def key_table[] = {
 	K("display", "timeout_ms", T_INT, display_timeout_ms, 20, 5000),
 	K("display", "brightness", T_INT, display_brightness, 0, 100),
 	K("display", "audio", T_BOOL, display_audio, 0, 0),
+	E("orders", "deadline_preset", orders_deadline_preset, deadline_presets),
+	E("orders", "count_from", orders_count_from, count_froms),
+	K("orders", "rules_file", T_STR, orders_rules_file, 0, CONFIG_STR_MAX - 1),
+	K("orders", "sign_for_days", T_INT, orders_sign_for_days, 1, 5),
+	K("orders", "due_soon_days", T_INT, orders_due_soon_days, 0, 5),
+	K("orders", "repeat_window_days", T_INT, orders_repeat_window_days, 0, 365),
+	K("orders", "attachment_max_kb", T_INT, orders_attachment_max_kb, 16, 16 * 1024),
 };
 
 #define NKEYS (sizeof(key_table) / sizeof(key_table[0]))
@@ -104,6 +124,12 @@ void config_defaults(struct fw_config *cfg)
 	cfg->display_timeout_ms = 300;
 	cfg->display_brightness = 80;
 	cfg->display_audio = true;
+	cfg->orders_deadline_preset = CONFIG_DEADLINES_NATIONAL;
+	cfg->orders_count_from = CONFIG_COUNT_NEXT_DAY;
+	cfg->orders_sign_for_days = 1;
+	cfg->orders_due_soon_days = 1;
+	cfg->orders_repeat_window_days = 30;
+	cfg->orders_attachment_max_kb = 1024;
 }
 
 static void type_help(const struct key_def *k, char *buf, size_t len)
@@ -126,12 +152,14 @@ static void type_help(const struct key_def *k, char *buf, size_t len)
 		snprintf(buf, len, "a host name of letters, digits, '-' and '.', up to %ld bytes",
 			 k->max);
 		break;
-	case T_LOGLEVEL:
-		snprintf(buf, len, "one of error, warn, info, debug");
+	case T_ENUM: {
+		size_t n = (size_t)snprintf(buf, len, "one of");
+
+		for (size_t i = 0; k->names[i] != NULL && n < len; i++) {
+			n += (size_t)snprintf(buf + n, len - n, "%s %s", i ? "," : "", k->names[i]);
+		}
 		break;
-	case T_DISPMODE:
-		snprintf(buf, len, "one of off, rtu, tcp");
-		break;
+	}
 	case T_HHMM:
 		snprintf(buf, len, "a time of day HH:MM from 00:00 to 23:59");
 		break;
@@ -249,8 +277,14 @@ static int parse_value(const struct key_def *k, const char *v, struct fw_config 
 		}
 		memcpy(field, v, len + 1);
 		return 0;
-	case T_LOGLEVEL:
-		return log_parse_level(v, (enum log_level *)field);
+	case T_ENUM:
+		for (int i = 0; k->names[i] != NULL; i++) {
+			if (!strcmp(v, k->names[i])) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		return -EINVAL;
 	case T_HHMM:
 		/* Exactly "HH:MM" (minutes of the day). */
 		if (len != 5 || v[2] != ':' || v[0] < '0' || v[0] > '2' || v[1] < '0' ||
@@ -260,17 +294,6 @@ static int parse_value(const struct key_def *k, const char *v, struct fw_config 
 		}
 		*(int *)field =
 			((v[0] - '0') * 10 + (v[1] - '0')) * 60 + (v[3] - '0') * 10 + (v[4] - '0');
-		return 0;
-	case T_DISPMODE:
-		if (!strcmp(v, "off")) {
-			*(enum config_display_mode *)field = CONFIG_DISPLAY_OFF;
-		} else if (!strcmp(v, "rtu")) {
-			*(enum config_display_mode *)field = CONFIG_DISPLAY_RTU;
-		} else if (!strcmp(v, "tcp")) {
-			*(enum config_display_mode *)field = CONFIG_DISPLAY_TCP;
-		} else {
-			return -EINVAL;
-		}
 		return 0;
 	}
 	return -EINVAL;
@@ -544,3 +567,9 @@ int config_check(const struct fw_config *cfg, char err[CONFIG_ERR_MAX])
 	}
 	return 0;
 }
+
+/* T_ENUM writes an int into the enum field. */
+_Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_display_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_deadline_preset) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_count_from) == sizeof(int), "enum size");

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <mbedtls/gcm.h>
+#include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
 #include "fw/audit.h"
@@ -42,6 +43,7 @@
 #define MOD	    "pii"
 
 #define WRAP_AAD    "hotline-edge/pii/data-key/v1"
+#define TAG_LABEL   "hotline-edge/pii/contact-tag/v1"
 #define WRAPPED_LEN (PII_BLOB_OVERHEAD + PII_KEY_LEN)
 #define DAY_MS	    (24LL * 60 * 60 * 1000)
 
@@ -1090,4 +1092,51 @@ out_pragma:
 		store_exec(db, "PRAGMA secure_delete = OFF");
 	}
 	return ret;
+}
+
+/* ---- contact tags ----------------------------------------------------- */
+
+int pii_contact_tag(const char *phone, uint8_t out[PII_TAG_BYTES])
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	char masked[PII_PHONE_MAX], digits[PII_PHONE_MAX];
+	uint8_t tag_key[PII_TAG_BYTES];
+	size_t nd = 0, start = 0;
+	int ret;
+
+	if (phone == NULL || out == NULL || phone[0] == '\0' ||
+	    pii_mask_phone(phone, masked, sizeof(masked)) < 0) {
+		return -EINVAL;
+	}
+	if (!key_loaded) {
+		return -ENOKEY;
+	}
+	for (const char *c = phone; *c != '\0' && nd < sizeof(digits); c++) {
+		if (is_digit(*c)) {
+			digits[nd++] = *c;
+		}
+	}
+	/* +86 and 0086 are China's country code: the same number without it. */
+	if (phone[0] == '+' && nd > 2 && digits[0] == '8' && digits[1] == '6') {
+		start = 2;
+	} else if (nd > 4 && memcmp(digits, "0086", 4) == 0) {
+		start = 4;
+	}
+	ret = md == NULL ? -1
+			 : mbedtls_md_hmac(md, data_key, sizeof(data_key),
+					   (const unsigned char *)TAG_LABEL, strlen(TAG_LABEL),
+					   tag_key);
+	if (ret == 0) {
+		ret = mbedtls_md_hmac(md, tag_key, sizeof(tag_key),
+				      (const unsigned char *)digits + start, nd - start, out);
+	}
+	mbedtls_platform_zeroize(tag_key, sizeof(tag_key));
+	mbedtls_platform_zeroize(digits, sizeof(digits));
+	mbedtls_platform_zeroize(masked, sizeof(masked));
+	if (ret != 0) {
+		log_err(MOD, "HMAC-SHA256 of a contact tag failed (mbedTLS -0x%04x)",
+			(unsigned)-ret);
+		return -EIO;
+	}
+	return 0;
 }

@@ -157,3 +157,51 @@ int rng_uuid(char out[RNG_UUID_LEN + 1])
 	*o = '\0';
 	return 0;
 }
+
+int rng_code(char *out, size_t len)
+{
+	static const char alphabet[] = RNG_CODE_ALPHABET;
+	const unsigned n = sizeof(alphabet) - 1;
+	/* Bytes at or above the largest multiple of n are dropped: no bias. */
+	const unsigned limit = 256 - 256 % n;
+	unsigned char b[32];
+	size_t done = 0;
+	int ret;
+
+	if (out == NULL) {
+		return -EINVAL;
+	}
+	while (done < len) {
+		ret = rng_bytes(b, sizeof(b));
+		if (ret != 0) {
+			out[0] = '\0';
+			return ret;
+		}
+		for (size_t i = 0; i < sizeof(b) && done < len; i++) {
+			if (b[i] < limit) {
+				out[done++] = alphabet[b[i] % n];
+			}
+		}
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+int rng_code_parse(const char *in, size_t len, char *out)
+{
+	if (in == NULL || out == NULL || strnlen(in, len + 1) != len) {
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i] >= 'a' && in[i] <= 'z' ? (char)(in[i] - 'a' + 'A') : in[i];
+
+		if (strchr(RNG_CODE_ALPHABET, c) == NULL) {
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < len; i++) {
+		out[i] = in[i] >= 'a' && in[i] <= 'z' ? (char)(in[i] - 'a' + 'A') : in[i];
+	}
+	out[len] = '\0';
+	return 0;
+}

@@ -244,6 +244,44 @@ static int exec_raw(sqlite3 *db, const char *sql, bool retry)
 	return rc;
 }
 
+int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	char what[96];
+	int rc;
+
+	*st = NULL;
+	if (db == NULL || sql == NULL) {
+		return -EINVAL;
+	}
+	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	if (rc == SQLITE_OK) {
+		return 0;
+	}
+	*st = NULL;
+	snprintf(what, sizeof(what), "preparing \"%.64s%s\"", sql, strlen(sql) > 64 ? "..." : "");
+	return store_err(db, rc, what);
+}
+
+int store_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_err(db, rc, what);
+}
+
+int64_t store_col_ms(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
+}
+
+void store_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(buf, cap, "%s", s != NULL ? (const char *)s : "");
+}
+
 int store_exec(sqlite3 *db, const char *sql)
 {
 	int rc;

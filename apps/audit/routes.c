@@ -401,20 +401,6 @@ static bool csv_row(struct buf *b, sqlite3_stmt *st)
 	return ok && cell(b, hex, true);
 }
 
-static const char *role_name(unsigned role)
-{
-	switch (role) {
-	case KIOSK_ROLE_STAFF:
-		return "staff";
-	case KIOSK_ROLE_SUPERVISOR:
-		return "supervisor";
-	case KIOSK_ROLE_TECHNICIAN:
-		return "technician";
-	default:
-		return "citizen";
-	}
-}
-
 /* The audit entry of an export: who, how many rows, which filters. */
 static int audit_export(sqlite3 *db, struct kiosk_request *req, const struct filter *f,
 			int64_t rows, int64_t last_id)
@@ -423,7 +409,7 @@ static int audit_export(sqlite3 *db, struct kiosk_request *req, const struct fil
 	cJSON *d = cJSON_CreateObject();
 	struct audit_entry e = {
 		.actor = actor,
-		.role = role_name(req->user_role),
+		.role = kiosk_role_name(req->user_role),
 		.action = "audit.export",
 		.target = "",
 		.outcome = "ok",
@@ -573,9 +559,7 @@ static int verify(struct kiosk_request *req, void *arg)
 	cJSON_AddStringToObject(out, "reason_zh", r.reason_zh);
 	cJSON_AddNumberToObject(out, "head_id", (double)r.head_id);
 	cJSON_AddStringToObject(out, "head_hash", hex);
-	ret = kiosk_reply_json(req, 200, out);
-	cJSON_Delete(out);
-	return ret;
+	return kiosk_reply_obj(req, 200, out);
 }
 
 int audit_routes_register(struct kiosk *k, const char *data_dir)

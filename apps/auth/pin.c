@@ -128,16 +128,10 @@ bool auth_user_id_valid(const char *id)
 
 const char *auth_role_name(unsigned role)
 {
-	switch (role) {
-	case KIOSK_ROLE_STAFF:
-		return "staff";
-	case KIOSK_ROLE_SUPERVISOR:
-		return "supervisor";
-	case KIOSK_ROLE_TECHNICIAN:
-		return "technician";
-	default:
-		return NULL;
-	}
+	const char *name = kiosk_role_name(role);
+
+	/* "citizen" (no role, or not one role bit) is nothing an account can be. */
+	return strcmp(name, "citizen") != 0 ? name : NULL;
 }
 
 unsigned auth_role_parse(const char *name)

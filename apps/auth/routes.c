@@ -246,9 +246,7 @@ static int reply_user(struct kiosk_request *req, struct auth *a, unsigned status
 		return -ENOMEM;
 	}
 	cJSON_AddItemToObject(root, "user", uj);
-	ret = kiosk_reply_json(req, status, root);
-	cJSON_Delete(root);
-	return ret;
+	return kiosk_reply_obj(req, status, root);
 }
 
 /* The answer to a refused change: weak PIN, taken id, bad field, unknown user. */

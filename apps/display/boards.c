@@ -536,7 +536,7 @@ static void publish_snapshot(struct display *d)
 		return;
 	}
 	if (queue_snapshot(d->p.queue, s) == 0) {
-		publish_json(d, "snapshot", display_snapshot_json(s));
+		publish_json(d, "snapshot", queue_snapshot_json(s));
 	}
 	free(s);
 }

@@ -31,57 +31,12 @@ static void add_ms(cJSON *o, const char *key, int64_t ms)
 	}
 }
 
-cJSON *display_snapshot_json(const struct queue_snapshot *s)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON *wins = cJSON_AddArrayToObject(root, "windows");
-	cJSON *calls = cJSON_AddArrayToObject(root, "last_calls");
-	cJSON *svcs = cJSON_AddArrayToObject(root, "services");
-
-	if (root == NULL || wins == NULL || calls == NULL || svcs == NULL) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	for (int i = 0; i < s->nwindows && i < QUEUE_MAX_WINDOWS; i++) {
-		cJSON *w = cJSON_CreateObject();
-
-		cJSON_AddItemToArray(wins, w);
-		cJSON_AddNumberToObject(w, "no", s->windows[i].no);
-		cJSON_AddStringToObject(w, "name_zh", s->windows[i].name_zh);
-		cJSON_AddStringToObject(w, "name_en", s->windows[i].name_en);
-		cJSON_AddStringToObject(w, "state", queue_window_state_name(s->windows[i].state));
-		cJSON_AddStringToObject(w, "current", s->windows[i].current);
-	}
-	for (int i = 0; i < s->ncalls && i < QUEUE_LAST_CALLS; i++) {
-		cJSON *c = cJSON_CreateObject();
-
-		cJSON_AddItemToArray(calls, c);
-		cJSON_AddStringToObject(c, "number", s->calls[i].number);
-		cJSON_AddNumberToObject(c, "window_no", s->calls[i].window_no);
-		cJSON_AddNumberToObject(c, "at_ms", (double)s->calls[i].at_ms);
-	}
-	for (int i = 0; i < s->nservices && i < QUEUE_MAX_SERVICES; i++) {
-		cJSON *v = cJSON_CreateObject();
-		char prefix[2] = { s->services[i].prefix, '\0' };
-
-		cJSON_AddItemToArray(svcs, v);
-		cJSON_AddNumberToObject(v, "id", s->services[i].id);
-		cJSON_AddStringToObject(v, "name_zh", s->services[i].name_zh);
-		cJSON_AddStringToObject(v, "name_en", s->services[i].name_en);
-		cJSON_AddStringToObject(v, "prefix", prefix);
-		cJSON_AddNumberToObject(v, "waiting", s->services[i].waiting);
-		cJSON_AddNumberToObject(v, "est_wait_min", s->services[i].est_wait_min);
-	}
-	return root;
-}
-
 static int boards_route(struct kiosk_request *req, void *arg)
 {
 	struct display *d = arg;
 	static const char *const modes[] = { "off", "rtu", "tcp" };
 	cJSON *root = cJSON_CreateObject();
 	cJSON *arr;
-	int rc;
 
 	if (root == NULL) {
 		return -ENOMEM;
@@ -118,9 +73,7 @@ static int boards_route(struct kiosk_request *req, void *arg)
 		cJSON_AddNumberToObject(shows, "brightness", bi.shown.brightness);
 		cJSON_AddNumberToObject(shows, "calls", bi.shown.calls);
 	}
-	rc = kiosk_reply_json(req, 200, root);
-	cJSON_Delete(root);
-	return rc;
+	return kiosk_reply_obj(req, 200, root);
 }
 
 static int stream_route(struct kiosk_request *req, void *arg)

@@ -1142,3 +1142,43 @@ cJSON *kiosk_req_json(const struct kiosk_request *req)
 	}
 	return cJSON_ParseWithLength(req->body, req->body_len);
 }
+
+cJSON *kiosk_req_object(struct kiosk_request *req, int *ret)
+{
+	cJSON *o = kiosk_req_json(req);
+
+	if (cJSON_IsObject(o)) {
+		*ret = 0;
+		return o;
+	}
+	cJSON_Delete(o);
+	*ret = kiosk_reply_error(req, 400, "bad_json", "The request body is not a JSON object.",
+				 "请求内容不是有效的 JSON 对象。");
+	return NULL;
+}
+
+int kiosk_reply_obj(struct kiosk_request *req, unsigned status, cJSON *o)
+{
+	int ret;
+
+	if (o == NULL) {
+		return -ENOMEM;
+	}
+	ret = kiosk_reply_json(req, status, o);
+	cJSON_Delete(o);
+	return ret;
+}
+
+const char *kiosk_role_name(unsigned role)
+{
+	switch (role) {
+	case KIOSK_ROLE_STAFF:
+		return "staff";
+	case KIOSK_ROLE_SUPERVISOR:
+		return "supervisor";
+	case KIOSK_ROLE_TECHNICIAN:
+		return "technician";
+	default:
+		return "citizen";
+	}
+}

@@ -225,3 +225,18 @@ void escpos_cut(struct escpos *e, int feed)
 	}
 	put(e, cmd, sizeof(cmd));
 }
+
+void escpos_job_begin(struct escpos *e, uint8_t *buf, size_t cap)
+{
+	escpos_begin(e, buf, cap);
+	escpos_init(e);
+	escpos_chinese_mode(e);
+	escpos_align(e, ESCPOS_CENTER);
+}
+
+int escpos_job_end(struct escpos *e, int feed)
+{
+	escpos_feed(e, 2);
+	escpos_cut(e, feed);
+	return escpos_end(e);
+}

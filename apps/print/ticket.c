@@ -75,10 +75,7 @@ int print_ticket_render(const struct print_ticket *t, uint8_t *buf, size_t cap)
 		return -EINVAL;
 	}
 
-	escpos_begin(&e, buf, cap);
-	escpos_init(&e);
-	escpos_chinese_mode(&e);
-	escpos_align(&e, ESCPOS_CENTER);
+	escpos_job_begin(&e, buf, cap);
 
 	escpos_bold(&e, true);
 	escpos_line(&e, t->office_name);
@@ -124,47 +121,39 @@ int print_ticket_render(const struct print_ticket *t, uint8_t *buf, size_t cap)
 	escpos_line(&e, line);
 	snprintf(line, sizeof(line), "Scan, or enter code %s at the kiosk", t->lookup_code);
 	escpos_line(&e, line);
-	escpos_feed(&e, 2);
-	escpos_cut(&e, CUT_FEED);
-	return escpos_end(&e);
+	return escpos_job_end(&e, CUT_FEED);
 }
 
-int print_ticket(struct hal_printer *p, const struct print_ticket *t)
+int print_ready(struct hal_printer *p, const char *what)
 {
-	uint8_t job[PRINT_TICKET_MAX];
 	enum hal_printer_state state;
-	int ret;
-	int n;
+	int ret = hal_printer_status(p, &state);
 
-	if (p == NULL || p->ops == NULL || t == NULL) {
-		return -EINVAL;
-	}
-	ret = hal_printer_status(p, &state);
 	if (ret != 0) {
-		log_warn(MOD, "ticket %s not printed: cannot read the printer status (%s)",
-			 t->number != NULL ? t->number : "?", strerror(-ret));
+		log_warn(MOD, "%s not printed: cannot read the printer status (%s)", what,
+			 strerror(ret < 0 ? -ret : EIO));
 		return -EIO;
 	}
 	ret = hal_printer_state_errno(state);
 	if (ret != 0) {
-		log_warn(MOD, "ticket %s not printed: printer is %s",
-			 t->number != NULL ? t->number : "?", hal_printer_state_name(state));
+		log_warn(MOD, "%s not printed: printer is %s", what, hal_printer_state_name(state));
 		return ret;
 	}
 	if (state == HAL_PRINTER_PAPER_LOW) {
 		log_warn(MOD, "printer paper is running low; put in a new roll soon");
 	}
-	n = print_ticket_render(t, job, sizeof(job));
-	if (n < 0) {
-		log_err(MOD, "ticket %s not printed: cannot render it (%s)",
-			t->number != NULL ? t->number : "?", strerror(-n));
-		return n;
-	}
-	ret = hal_printer_print(p, job, (size_t)n);
+	return 0;
+}
+
+int print_send(struct hal_printer *p, const uint8_t *job, size_t len, const char *what)
+{
+	int ret = hal_printer_print(p, job, len);
+
 	if (ret == 0) {
 		return 0;
 	}
-	log_warn(MOD, "ticket %s not printed: %s; check the printer", t->number, strerror(-ret));
+	log_warn(MOD, "%s not printed: %s; check the printer", what,
+		 strerror(ret < 0 ? -ret : EIO));
 	switch (ret) {
 	case -ENOSPC:
 	case -EBUSY:
@@ -175,4 +164,27 @@ int print_ticket(struct hal_printer *p, const struct print_ticket *t)
 	default:
 		return -EIO;
 	}
+}
+
+int print_ticket(struct hal_printer *p, const struct print_ticket *t)
+{
+	uint8_t job[PRINT_TICKET_MAX];
+	char what[32];
+	int ret;
+	int n;
+
+	if (p == NULL || p->ops == NULL || t == NULL) {
+		return -EINVAL;
+	}
+	snprintf(what, sizeof(what), "ticket %.8s", t->number != NULL ? t->number : "?");
+	ret = print_ready(p, what);
+	if (ret != 0) {
+		return ret;
+	}
+	n = print_ticket_render(t, job, sizeof(job));
+	if (n < 0) {
+		log_err(MOD, "%s not printed: cannot render it (%s)", what, strerror(-n));
+		return n;
+	}
+	return print_send(p, job, (size_t)n, what);
 }

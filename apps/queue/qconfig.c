@@ -527,21 +527,6 @@ char *queue_config_to_json(const struct queue_config *c)
 
 /* ---- storage ---- */
 
-static int exec_bind(struct queue *q, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? 0 : store_err(q->db, rc, "preparing a queue statement");
-}
-
-static int finish(struct queue *q, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_err(q->db, rc, "queue settings");
-}
-
 static void hours_text(const struct queue_config *c, char *buf, size_t cap)
 {
 	size_t used = 0;
@@ -608,8 +593,8 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 	int ret;
 
 	hours_text(c, hours, sizeof(hours));
-	ret = exec_bind(
-		q,
+	ret = store_prepare(
+		q->db,
 		"INSERT INTO queue_settings (id, recall_max, priority_run, rollover_min, "
 		"keep_overnight, paused, hours, day) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 		"ON CONFLICT (id) DO UPDATE SET recall_max = ?1, priority_run = ?2, "
@@ -625,7 +610,7 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 	sqlite3_bind_int(st, 5, c->paused);
 	sqlite3_bind_text(st, 6, hours, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, day, -1, SQLITE_TRANSIENT);
-	ret = finish(q, st);
+	ret = store_step_done(q->db, st, "queue settings");
 	if (ret == 0) {
 		ret = store_exec(q->db, "UPDATE queue_services SET active = 0;"
 					"UPDATE queue_windows SET active = 0;"
@@ -642,10 +627,11 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 		ret = dz != NULL && de != NULL ? 0 : -ENOMEM;
 		/* Without an id, a service keeps the id of the one with its prefix. */
 		if (ret == 0 && id <= 0) {
-			ret = exec_bind(q,
-					"SELECT id FROM queue_services WHERE prefix = ?1 ORDER BY "
-					"active DESC, id DESC LIMIT 1",
-					&st);
+			ret = store_prepare(
+				q->db,
+				"SELECT id FROM queue_services WHERE prefix = ?1 ORDER BY "
+				"active DESC, id DESC LIMIT 1",
+				&st);
 			if (ret == 0) {
 				sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
 				if (sqlite3_step(st) == SQLITE_ROW) {
@@ -655,8 +641,8 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 			}
 		}
 		if (ret == 0) {
-			ret = exec_bind(
-				q,
+			ret = store_prepare(
+				q->db,
 				"INSERT INTO queue_services (id, name_zh, name_en, prefix, "
 				"num_min, num_max, priority_lane, documents_zh, documents_en, "
 				"position, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -679,7 +665,7 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 			sqlite3_bind_text(st, 8, dz, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(st, 9, de, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int(st, 10, i);
-			ret = finish(q, st);
+			ret = store_step_done(q->db, st, "queue settings");
 		}
 		free(dz);
 		free(de);
@@ -687,8 +673,8 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 	for (int i = 0; ret == 0 && i < c->nwindows; i++) {
 		const struct queue_window_cfg *w = &c->windows[i];
 
-		ret = exec_bind(
-			q,
+		ret = store_prepare(
+			q->db,
 			"INSERT INTO queue_windows (no, name_zh, name_en, active) VALUES (?1, "
 			"?2, ?3, 1) ON CONFLICT (no) DO UPDATE SET name_zh = ?2, name_en = ?3, "
 			"active = 1",
@@ -699,12 +685,12 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 		sqlite3_bind_int(st, 1, w->no);
 		sqlite3_bind_text(st, 2, w->name_zh, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, w->name_en, -1, SQLITE_TRANSIENT);
-		ret = finish(q, st);
+		ret = store_step_done(q->db, st, "queue settings");
 		for (int k = 0; ret == 0 && w->services[k] != '\0'; k++) {
 			char p[2] = { w->services[k], '\0' };
 
-			ret = exec_bind(
-				q,
+			ret = store_prepare(
+				q->db,
 				"INSERT INTO queue_window_services (window_no, service_id, "
 				"rank) SELECT ?1, id, ?3 FROM queue_services WHERE prefix = ?2 "
 				"AND active = 1",
@@ -713,7 +699,7 @@ static int save(struct queue *q, const struct queue_config *c, const char *day)
 				sqlite3_bind_int(st, 1, w->no);
 				sqlite3_bind_text(st, 2, p, -1, SQLITE_TRANSIENT);
 				sqlite3_bind_int(st, 3, k);
-				ret = finish(q, st);
+				ret = store_step_done(q->db, st, "queue settings");
 			}
 		}
 	}
@@ -732,7 +718,7 @@ int queue_config_seed(struct queue *q, const struct queue_params *p)
 	char day[11];
 	int ret, n = -1;
 
-	ret = exec_bind(q, "SELECT count(*) FROM queue_settings", &st);
+	ret = store_prepare(q->db, "SELECT count(*) FROM queue_settings", &st);
 	if (ret < 0) {
 		return ret;
 	}
@@ -769,10 +755,11 @@ int queue_config_load(struct queue *q)
 	int ret, rc;
 
 	memset(c, 0, sizeof(*c));
-	ret = exec_bind(q,
-			"SELECT recall_max, priority_run, rollover_min, keep_overnight, paused, "
-			"hours, day FROM queue_settings WHERE id = 1",
-			&st);
+	ret = store_prepare(
+		q->db,
+		"SELECT recall_max, priority_run, rollover_min, keep_overnight, paused, "
+		"hours, day FROM queue_settings WHERE id = 1",
+		&st);
 	if (ret < 0) {
 		return ret;
 	}
@@ -792,11 +779,12 @@ int queue_config_load(struct queue *q)
 	if (ret < 0) {
 		return ret;
 	}
-	ret = exec_bind(q,
-			"SELECT id, name_zh, name_en, prefix, num_min, num_max, priority_lane, "
-			"documents_zh, documents_en FROM queue_services WHERE active = 1 ORDER BY "
-			"position, id",
-			&st);
+	ret = store_prepare(
+		q->db,
+		"SELECT id, name_zh, name_en, prefix, num_min, num_max, priority_lane, "
+		"documents_zh, documents_en FROM queue_services WHERE active = 1 ORDER BY "
+		"position, id",
+		&st);
 	if (ret < 0) {
 		return ret;
 	}
@@ -818,12 +806,13 @@ int queue_config_load(struct queue *q)
 		}
 	}
 	sqlite3_finalize(st);
-	ret = exec_bind(q,
-			"SELECT w.no, w.name_zh, w.name_en, (SELECT group_concat(prefix, '') FROM "
-			"(SELECT s.prefix FROM queue_window_services ws JOIN queue_services s ON "
-			"s.id = ws.service_id WHERE ws.window_no = w.no AND s.active = 1 ORDER BY "
-			"ws.rank)) FROM queue_windows w WHERE w.active = 1 ORDER BY w.no",
-			&st);
+	ret = store_prepare(
+		q->db,
+		"SELECT w.no, w.name_zh, w.name_en, (SELECT group_concat(prefix, '') FROM "
+		"(SELECT s.prefix FROM queue_window_services ws JOIN queue_services s ON "
+		"s.id = ws.service_id WHERE ws.window_no = w.no AND s.active = 1 ORDER BY "
+		"ws.rank)) FROM queue_windows w WHERE w.active = 1 ORDER BY w.no",
+		&st);
 	if (ret < 0) {
 		return ret;
 	}

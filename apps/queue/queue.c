@@ -34,9 +34,6 @@
 	"t.finished_ms, t.window_no, t.target_window, t.recall_count, t.lookup_code, t.note, " \
 	"t.first_called_ms FROM queue_tickets t JOIN queue_services s ON s.id = t.service_id "
 
-/* Characters of a lookup code: no 0/O, 1/I/L, which people confuse. */
-static const char lookup_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-
 int64_t queue_now(struct queue *q)
 {
 	return hal_clock_wall_ms(q->clock);
@@ -127,58 +124,30 @@ const struct queue_window_cfg *queue_cfg_window(const struct queue *q, int no)
 
 /* ---- small SQL helpers (lock held) ---- */
 
-static int prep(struct queue *q, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? 0 : store_err(q->db, rc, "preparing a queue statement");
-}
-
-/* Step a statement to completion. @retval 0 or the store error */
-static int step_done(struct queue *q, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_err(q->db, rc, what);
-}
-
-static int64_t col_ms(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
-}
-
-static void copy_col(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(out, cap, "%s", s != NULL ? (const char *)s : "");
-}
-
 static void read_ticket(sqlite3_stmt *st, struct queue_ticket *t)
 {
 	const unsigned char *prefix = sqlite3_column_text(st, 2);
 
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(st, 0);
-	copy_col(st, 1, t->day, sizeof(t->day));
+	store_col_text(st, 1, t->day, sizeof(t->day));
 	queue_format_number(prefix != NULL ? (char)prefix[0] : '?', sqlite3_column_int(st, 3),
 			    t->number);
 	t->service_id = sqlite3_column_int(st, 4);
-	copy_col(st, 5, t->service_zh, sizeof(t->service_zh));
-	copy_col(st, 6, t->service_en, sizeof(t->service_en));
+	store_col_text(st, 5, t->service_zh, sizeof(t->service_zh));
+	store_col_text(st, 6, t->service_en, sizeof(t->service_en));
 	t->priority = sqlite3_column_int(st, 7) != 0;
 	t->printed = sqlite3_column_int(st, 8) != 0;
-	copy_col(st, 9, t->state, sizeof(t->state));
+	store_col_text(st, 9, t->state, sizeof(t->state));
 	t->issued_ms = sqlite3_column_int64(st, 10);
-	t->called_ms = col_ms(st, 11);
-	t->started_ms = col_ms(st, 12);
-	t->finished_ms = col_ms(st, 13);
+	t->called_ms = store_col_ms(st, 11);
+	t->started_ms = store_col_ms(st, 12);
+	t->finished_ms = store_col_ms(st, 13);
 	t->window_no = sqlite3_column_int(st, 14);
 	t->target_window = sqlite3_column_int(st, 15);
 	t->recall_count = sqlite3_column_int(st, 16);
-	copy_col(st, 17, t->lookup_code, sizeof(t->lookup_code));
-	copy_col(st, 18, t->note, sizeof(t->note));
+	store_col_text(st, 17, t->lookup_code, sizeof(t->lookup_code));
+	store_col_text(st, 18, t->note, sizeof(t->note));
 }
 
 /* One ticket by a WHERE clause with up to two integer/text binds.
@@ -191,7 +160,7 @@ static int load_ticket(struct queue *q, const char *where, int64_t a, const char
 	int rc, ret;
 
 	snprintf(sql, sizeof(sql), "%s%s", TICKET_COLS, where);
-	ret = prep(q, sql, &st);
+	ret = store_prepare(q->db, sql, &st);
 	if (ret < 0) {
 		return ret;
 	}
@@ -222,10 +191,11 @@ int queue_waiting_count(struct queue *q, const char *day, int service_id)
 	sqlite3_stmt *st;
 	int n = 0;
 
-	if (prep(q,
-		 "SELECT count(*) FROM queue_tickets WHERE day = ?1 AND service_id = ?2 AND "
-		 "state = 'waiting'",
-		 &st) < 0) {
+	if (store_prepare(
+		    q->db,
+		    "SELECT count(*) FROM queue_tickets WHERE day = ?1 AND service_id = ?2 AND "
+		    "state = 'waiting'",
+		    &st) < 0) {
 		return 0;
 	}
 	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
@@ -246,10 +216,11 @@ int queue_est_wait_min(struct queue *q, const char *day, int service_id, int ahe
 	if (ahead <= 0) {
 		return 0;
 	}
-	if (prep(q,
-		 "SELECT avg(finished_ms - started_ms) FROM queue_tickets WHERE day = ?1 AND "
-		 "service_id = ?2 AND state = 'done' AND started_ms IS NOT NULL",
-		 &st) == 0) {
+	if (store_prepare(
+		    q->db,
+		    "SELECT avg(finished_ms - started_ms) FROM queue_tickets WHERE day = ?1 AND "
+		    "service_id = ?2 AND state = 'done' AND started_ms IS NOT NULL",
+		    &st) == 0) {
 		sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 2, service_id);
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -257,11 +228,12 @@ int queue_est_wait_min(struct queue *q, const char *day, int service_id, int ahe
 		}
 		sqlite3_finalize(st);
 	}
-	if (prep(q,
-		 "SELECT count(*) FROM queue_windows w JOIN queue_window_services ws ON "
-		 "ws.window_no = w.no WHERE w.active = 1 AND w.state = 'open' AND ws.service_id = "
-		 "?1",
-		 &st) == 0) {
+	if (store_prepare(q->db,
+			  "SELECT count(*) FROM queue_windows w JOIN queue_window_services ws ON "
+			  "ws.window_no = w.no WHERE w.active = 1 AND w.state = 'open' AND "
+			  "ws.service_id = "
+			  "?1",
+			  &st) == 0) {
 		sqlite3_bind_int(st, 1, service_id);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			windows = sqlite3_column_int(st, 0);
@@ -380,12 +352,13 @@ static int recover_printing(struct queue *q)
 		if (ret < 0) {
 			goto out_rollback;
 		}
-		ret = prep(q, "UPDATE queue_tickets SET state = 'waiting' WHERE id = ?1", &st);
+		ret = store_prepare(
+			q->db, "UPDATE queue_tickets SET state = 'waiting' WHERE id = ?1", &st);
 		if (ret < 0) {
 			goto out_rollback;
 		}
 		sqlite3_bind_int64(st, 1, t.id);
-		ret = step_done(q, st, "recovering a ticket");
+		ret = store_step_done(q->db, st, "recovering a ticket");
 		if (ret == 0) {
 			ret = outbox_ticket(q, "queue.ticket_issued", &t, "\"recovered\":true");
 		}
@@ -542,29 +515,13 @@ int queue_open_state(struct queue *q, struct queue_open_state *out)
 
 /* ---- issuing ---- */
 
-static int make_lookup_code(char out[QUEUE_LOOKUP_LEN + 1])
-{
-	uint8_t r[QUEUE_LOOKUP_LEN];
-	int ret = rng_bytes(r, sizeof(r));
-
-	if (ret < 0) {
-		return ret;
-	}
-	for (int i = 0; i < QUEUE_LOOKUP_LEN; i++) {
-		/* 31 symbols: the bias of r % 31 (256 = 8 * 31 + 8) is harmless here. */
-		out[i] = lookup_alphabet[r[i] % (sizeof(lookup_alphabet) - 1)];
-	}
-	out[QUEUE_LOOKUP_LEN] = '\0';
-	return 0;
-}
-
 /* Whether a number is still held by an unfinished ticket today. */
 static int number_in_use(struct queue *q, const char *day, char prefix, int number)
 {
 	sqlite3_stmt *st;
 	char p[2] = { prefix, '\0' };
-	int rc, ret = prep(
-			q,
+	int rc, ret = store_prepare(
+			q->db,
 			"SELECT 1 FROM queue_tickets WHERE day = ?1 AND prefix = ?2 AND number = "
 			"?3 AND state IN ('printing', 'waiting', 'called', 'serving', 'held')",
 			&st);
@@ -595,7 +552,8 @@ static int allocate(struct queue *q, const char *day, const struct queue_service
 	char code[QUEUE_LOOKUP_LEN + 1];
 	char p[2] = { s->prefix, '\0' };
 
-	ret = prep(q, "SELECT seq FROM queue_counters WHERE day = ?1 AND service_id = ?2", &st);
+	ret = store_prepare(
+		q->db, "SELECT seq FROM queue_counters WHERE day = ?1 AND service_id = ?2", &st);
 	if (ret < 0) {
 		return ret;
 	}
@@ -625,27 +583,27 @@ static int allocate(struct queue *q, const char *day, const struct queue_service
 			break;
 		}
 	}
-	ret = prep(q,
-		   "INSERT INTO queue_counters (day, service_id, seq) VALUES (?1, ?2, ?3) "
-		   "ON CONFLICT (day, service_id) DO UPDATE SET seq = excluded.seq",
-		   &st);
+	ret = store_prepare(q->db,
+			    "INSERT INTO queue_counters (day, service_id, seq) VALUES (?1, ?2, ?3) "
+			    "ON CONFLICT (day, service_id) DO UPDATE SET seq = excluded.seq",
+			    &st);
 	if (ret < 0) {
 		return ret;
 	}
 	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, s->id);
 	sqlite3_bind_int64(st, 3, seq);
-	ret = step_done(q, st, "advancing a counter");
+	ret = store_step_done(q->db, st, "advancing a counter");
 	if (ret < 0) {
 		return ret;
 	}
 	for (int tries = 0;; tries++) {
-		ret = make_lookup_code(code);
+		ret = rng_code(code, QUEUE_LOOKUP_LEN);
 		if (ret < 0) {
 			return ret;
 		}
-		ret = prep(
-			q,
+		ret = store_prepare(
+			q->db,
 			"INSERT INTO queue_tickets (day, issue_day, service_id, issue_service_id, "
 			"seq, number, prefix, priority, printed, state, issued_ms, lookup_code) "
 			"VALUES (?1, ?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -663,7 +621,7 @@ static int allocate(struct queue *q, const char *day, const struct queue_service
 		sqlite3_bind_text(st, 8, print ? "printing" : "waiting", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, queue_now(q));
 		sqlite3_bind_text(st, 10, code, -1, SQLITE_TRANSIENT);
-		ret = step_done(q, st, "storing a ticket");
+		ret = store_step_done(q->db, st, "storing a ticket");
 		if (ret != -EEXIST || tries >= 4) {
 			break; /* -EEXIST: the lookup code is taken; draw another */
 		}
@@ -712,20 +670,25 @@ static int settle_issue(struct queue *q, struct queue_ticket *t, int print_rc,
 	if (ret < 0) {
 		return ret;
 	}
-	ret = prep(q, "UPDATE queue_tickets SET state = ?2 WHERE id = ?1 AND state = 'printing'",
-		   &st);
+	ret = store_prepare(
+		q->db, "UPDATE queue_tickets SET state = ?2 WHERE id = ?1 AND state = 'printing'",
+		&st);
 	if (ret < 0) {
 		goto out_rollback;
 	}
 	sqlite3_bind_int64(st, 1, t->id);
 	sqlite3_bind_text(st, 2, print_rc == 0 ? "waiting" : "void", -1, SQLITE_STATIC);
-	ret = step_done(q, st, "settling a ticket");
+	ret = store_step_done(q->db, st, "settling a ticket");
 	if (ret < 0) {
 		goto out_rollback;
 	}
 	if (print_rc == 0) {
+		char extra[48];
+
 		snprintf(t->state, sizeof(t->state), "waiting");
-		ret = outbox_ticket(q, "queue.ticket_issued", t, NULL);
+		snprintf(extra, sizeof(extra), "\"target_window\":%d", t->target_window);
+		ret = outbox_ticket(q, "queue.ticket_issued", t,
+				    t->target_window > 0 ? extra : NULL);
 	} else {
 		char extra[64];
 
@@ -746,8 +709,41 @@ out_rollback:
 	return ret;
 }
 
-int queue_issue(struct queue *q, const struct queue_actor *who, int service_id, bool priority,
-		bool print, struct queue_ticket *out, int *print_err)
+/* Aim a just-allocated ticket at a window (inside the issue transaction). */
+static int aim_at_window(struct queue *q, const char *day, int window_no, const char *note,
+			 struct queue_ticket *t)
+{
+	sqlite3_stmt *st;
+	int ret = store_prepare(
+		q->db, "UPDATE queue_tickets SET target_window = ?2, note = ?3 WHERE id = ?1", &st);
+
+	if (ret < 0) {
+		return ret;
+	}
+	sqlite3_bind_int64(st, 1, t->id);
+	sqlite3_bind_int(st, 2, window_no);
+	sqlite3_bind_text(st, 3, note, -1, SQLITE_TRANSIENT);
+	ret = store_step_done(q->db, st, "aiming a ticket at a window");
+	if (ret == 0) {
+		ret = load_ticket_id(q, t->id, t);
+	}
+	if (ret == 0 &&
+	    store_prepare(q->db,
+			  "SELECT count(*) FROM queue_tickets WHERE day = ?1 AND state = "
+			  "'waiting' AND target_window = ?2 AND id <> ?3",
+			  &st) == 0) {
+		sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, window_no);
+		sqlite3_bind_int64(st, 3, t->id);
+		t->ahead = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_finalize(st);
+	}
+	return ret;
+}
+
+/* queue_issue(), optionally aimed at window_no (> 0) with a note. */
+static int issue_ticket(struct queue *q, int service_id, bool priority, int window_no,
+			const char *note, bool print, struct queue_ticket *out, int *print_err)
 {
 	struct pending_events pe = { 0 };
 	struct queue_open_state os;
@@ -755,7 +751,6 @@ int queue_issue(struct queue *q, const struct queue_actor *who, int service_id, 
 	char day[11];
 	int ret, prc;
 
-	(void)who;
 	if (print_err != NULL) {
 		*print_err = 0;
 	}
@@ -768,6 +763,19 @@ int queue_issue(struct queue *q, const struct queue_actor *who, int service_id, 
 	if (!os.open) {
 		ret = -EAGAIN;
 		goto out_unlock;
+	}
+	if (window_no > 0) {
+		const struct queue_window_cfg *w = queue_cfg_window(q, window_no);
+
+		if (w == NULL) {
+			ret = -ENOENT;
+			goto out_unlock;
+		}
+		for (int i = 0; service_id == 0 && i < q->cfg.nservices; i++) {
+			if (q->cfg.services[i].prefix == w->services[0]) {
+				service_id = q->cfg.services[i].id;
+			}
+		}
 	}
 	s = queue_cfg_service(q, service_id);
 	if (s == NULL) {
@@ -784,8 +792,14 @@ int queue_issue(struct queue *q, const struct queue_actor *who, int service_id, 
 		goto out_unlock;
 	}
 	ret = allocate(q, day, s, priority, print, out);
+	if (ret == 0 && window_no > 0) {
+		ret = aim_at_window(q, day, window_no, note, out);
+	}
 	if (ret == 0 && !print) {
-		ret = outbox_ticket(q, "queue.ticket_issued", out, NULL);
+		char extra[48];
+
+		snprintf(extra, sizeof(extra), "\"target_window\":%d", window_no);
+		ret = outbox_ticket(q, "queue.ticket_issued", out, window_no > 0 ? extra : NULL);
 	}
 	if (ret < 0) {
 		store_rollback(q->db);
@@ -829,6 +843,25 @@ out_unlock:
 	pthread_mutex_unlock(&q->lock);
 	deliver(q, &pe);
 	return ret;
+}
+
+int queue_issue(struct queue *q, const struct queue_actor *who, int service_id, bool priority,
+		bool print, struct queue_ticket *out, int *print_err)
+{
+	(void)who;
+	return issue_ticket(q, service_id, priority, 0, NULL, print, out, print_err);
+}
+
+int queue_issue_to_window(struct queue *q, const struct queue_actor *who, int service_id,
+			  int window_no, const char *note, bool print, struct queue_ticket *out,
+			  int *print_err)
+{
+	(void)who;
+	if (window_no <= 0 || service_id < 0 || note == NULL ||
+	    (note[0] != '\0' && !queue_text_ok(note, QUEUE_NOTE_MAX - 1))) {
+		return window_no <= 0 ? -ENOENT : -EINVAL;
+	}
+	return issue_ticket(q, service_id, false, window_no, note, print, out, print_err);
 }
 
 /* Parse "A012" into prefix and number. */
@@ -903,6 +936,40 @@ int queue_reprint(struct queue *q, const struct queue_actor *who, const char *nu
 	return ret;
 }
 
+int queue_ticket_find(struct queue *q, const char *key, bool today_only, struct queue_ticket *out)
+{
+	char code[QUEUE_LOOKUP_LEN + 1], day[11];
+	size_t n = key != NULL ? strnlen(key, QUEUE_LOOKUP_LEN + 1) : 0;
+	int ret;
+
+	if (n == QUEUE_LOOKUP_LEN) {
+		if (rng_code_parse(key, QUEUE_LOOKUP_LEN, code) < 0) {
+			return -EINVAL;
+		}
+		pthread_mutex_lock(&q->lock);
+		queue_today(q, day);
+		ret = load_ticket(q, "WHERE t.lookup_code = ?2 AND ?1 = ?1", 0, code, out);
+		if (ret == 0 && today_only && strcmp(out->day, day) != 0) {
+			ret = -ENOENT;
+		}
+		pthread_mutex_unlock(&q->lock);
+		return ret;
+	}
+	{
+		char prefix;
+		int number;
+
+		if (!parse_number(key, &prefix, &number)) {
+			return -EINVAL;
+		}
+	}
+	pthread_mutex_lock(&q->lock);
+	queue_today(q, day);
+	ret = load_by_number(q, day, key, NULL, out);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
 /* ---- calling ---- */
 
 struct window_row {
@@ -913,10 +980,11 @@ struct window_row {
 static int load_window(struct queue *q, int no, struct window_row *w)
 {
 	sqlite3_stmt *st;
-	int rc, ret = prep(q,
-			   "SELECT state, priority_run FROM queue_windows WHERE no = ?1 AND active "
-			   "= 1",
-			   &st);
+	int rc, ret = store_prepare(
+			q->db,
+			"SELECT state, priority_run FROM queue_windows WHERE no = ?1 AND active "
+			"= 1",
+			&st);
 
 	if (ret < 0) {
 		return ret;
@@ -1023,7 +1091,7 @@ static int choose(struct queue *q, const char *day, int no, int run, struct queu
 static int update_sql(struct queue *q, const char *sql, int64_t a, int64_t b, int64_t c)
 {
 	sqlite3_stmt *st;
-	int ret = prep(q, sql, &st);
+	int ret = store_prepare(q->db, sql, &st);
 
 	if (ret < 0) {
 		return ret;
@@ -1031,7 +1099,7 @@ static int update_sql(struct queue *q, const char *sql, int64_t a, int64_t b, in
 	sqlite3_bind_int64(st, 1, a);
 	sqlite3_bind_int64(st, 2, b);
 	sqlite3_bind_int64(st, 3, c);
-	return step_done(q, st, "updating the queue");
+	return store_step_done(q->db, st, "updating the queue");
 }
 
 int queue_call_next(struct queue *q, const struct queue_actor *who, int window_no,
@@ -1087,7 +1155,8 @@ int queue_call_next(struct queue *q, const struct queue_actor *who, int window_n
 		int64_t first = now;
 		sqlite3_stmt *st;
 
-		if (prep(q, "SELECT first_called_ms FROM queue_tickets WHERE id = ?1", &st) == 0) {
+		if (store_prepare(q->db, "SELECT first_called_ms FROM queue_tickets WHERE id = ?1",
+				  &st) == 0) {
 			sqlite3_bind_int64(st, 1, out->id);
 			if (sqlite3_step(st) == SQLITE_ROW) {
 				first = sqlite3_column_int64(st, 0);
@@ -1260,8 +1329,8 @@ int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no
 	if (ret < 0) {
 		goto out_rollback;
 	}
-	ret = prep(
-		q,
+	ret = store_prepare(
+		q->db,
 		"UPDATE queue_tickets SET state = 'waiting', front = 1, window_no = NULL, "
 		"started_ms = NULL, service_id = CASE WHEN ?2 > 0 THEN ?2 ELSE service_id END, "
 		"target_window = CASE WHEN ?3 > 0 THEN ?3 ELSE NULL END, note = ?4 WHERE id = ?1",
@@ -1273,7 +1342,7 @@ int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no
 	sqlite3_bind_int(st, 2, to_service_id);
 	sqlite3_bind_int(st, 3, to_window_no);
 	sqlite3_bind_text(st, 4, note, -1, SQLITE_TRANSIENT);
-	ret = step_done(q, st, "transferring a ticket");
+	ret = store_step_done(q->db, st, "transferring a ticket");
 	if (ret == 0) {
 		ret = load_ticket_id(q, out->id, out);
 	}
@@ -1320,14 +1389,15 @@ int queue_window_set(struct queue *q, const struct queue_actor *who, int window_
 	}
 	ret = load_window(q, window_no, &w);
 	if (ret == 0) {
-		ret = prep(q, "UPDATE queue_windows SET state = ?2 WHERE no = ?1", &st);
+		ret = store_prepare(q->db, "UPDATE queue_windows SET state = ?2 WHERE no = ?1",
+				    &st);
 	}
 	if (ret < 0) {
 		goto out_rollback;
 	}
 	sqlite3_bind_int(st, 1, window_no);
 	sqlite3_bind_text(st, 2, queue_window_state_name(state), -1, SQLITE_STATIC);
-	ret = step_done(q, st, "changing a window");
+	ret = store_step_done(q->db, st, "changing a window");
 	snprintf(json, sizeof(json), "{\"window_no\":%d,\"state\":\"%s\",\"at_ms\":%" PRId64 "}",
 		 window_no, queue_window_state_name(state), queue_now(q));
 	if (ret == 0) {
@@ -1386,7 +1456,7 @@ int queue_window_info(struct queue *q, int window_no, struct queue_window_info *
 		snprintf(sql, sizeof(sql), "%s%s", TICKET_COLS,
 			 "WHERE t.window_no = ?1 AND t.state = 'held' AND t.day = ?2 ORDER BY "
 			 "t.issued_ms LIMIT 16");
-		ret = prep(q, sql, &st);
+		ret = store_prepare(q->db, sql, &st);
 	}
 	if (ret < 0) {
 		goto out_unlock;
@@ -1447,11 +1517,12 @@ int queue_snapshot(struct queue *q, struct queue_snapshot *out)
 		}
 		out->nwindows++;
 	}
-	ret = prep(q,
-		   "SELECT prefix, number, window_no, called_ms FROM queue_tickets WHERE day = ?1 "
-		   "AND called_ms IS NOT NULL AND window_no IS NOT NULL ORDER BY called_ms DESC, "
-		   "id DESC LIMIT 10",
-		   &st);
+	ret = store_prepare(
+		q->db,
+		"SELECT prefix, number, window_no, called_ms FROM queue_tickets WHERE day = ?1 "
+		"AND called_ms IS NOT NULL AND window_no IS NOT NULL ORDER BY called_ms DESC, "
+		"id DESC LIMIT 10",
+		&st);
 	if (ret == 0) {
 		sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
 		while (out->ncalls < QUEUE_LAST_CALLS && sqlite3_step(st) == SQLITE_ROW) {

@@ -20,37 +20,10 @@
 
 static struct queue_actor actor_of(const struct kiosk_request *req)
 {
-	struct queue_actor a = { .user_id = req->user_id, .role = "citizen" };
+	struct queue_actor a = { .user_id = req->user_id != NULL ? req->user_id : "citizen",
+				 .role = kiosk_role_name(req->user_role) };
 
-	switch (req->user_role) {
-	case KIOSK_ROLE_STAFF:
-		a.role = "staff";
-		break;
-	case KIOSK_ROLE_SUPERVISOR:
-		a.role = "supervisor";
-		break;
-	case KIOSK_ROLE_TECHNICIAN:
-		a.role = "technician";
-		break;
-	default:
-		break;
-	}
-	if (a.user_id == NULL) {
-		a.user_id = "citizen";
-	}
 	return a;
-}
-
-static int reply_obj(struct kiosk_request *req, unsigned status, cJSON *o)
-{
-	int ret;
-
-	if (o == NULL) {
-		return -ENOMEM;
-	}
-	ret = kiosk_reply_json(req, status, o);
-	cJSON_Delete(o);
-	return ret;
 }
 
 static cJSON *ticket_json(const struct queue_ticket *t)
@@ -87,7 +60,7 @@ static int reply_ticket(struct kiosk_request *req, unsigned status, const struct
 	if (o != NULL) {
 		cJSON_AddItemToObject(o, "ticket", ticket_json(t));
 	}
-	return reply_obj(req, status, o);
+	return kiosk_reply_obj(req, status, o);
 }
 
 static int reply_storage(struct kiosk_request *req, int err)
@@ -191,7 +164,7 @@ static int get_services(struct kiosk_request *req, void *arg)
 		cJSON_AddNumberToObject(e, "waiting", s->services[i].waiting);
 		cJSON_AddNumberToObject(e, "est_wait_min", s->services[i].est_wait_min);
 	}
-	ret = reply_obj(req, 200, o);
+	ret = kiosk_reply_obj(req, 200, o);
 	o = NULL;
 out:
 	cJSON_Delete(o);
@@ -265,43 +238,40 @@ static int post_show_on_screen(struct kiosk_request *req, void *arg)
 	return issue(req, arg, false);
 }
 
-static int get_snapshot(struct kiosk_request *req, void *arg)
+cJSON *queue_snapshot_json(const struct queue_snapshot *s)
 {
-	struct queue_snapshot *s = malloc(sizeof(*s));
-	cJSON *o = NULL, *a;
-	int ret = s != NULL ? queue_snapshot(arg, s) : -ENOMEM;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *wins = cJSON_AddArrayToObject(o, "windows");
+	cJSON *calls = cJSON_AddArrayToObject(o, "last_calls");
+	cJSON *svcs = cJSON_AddArrayToObject(o, "services");
 
-	if (ret < 0) {
-		free(s);
-		return ret;
+	if (o == NULL || wins == NULL || calls == NULL || svcs == NULL) {
+		cJSON_Delete(o);
+		return NULL;
 	}
-	o = cJSON_CreateObject();
-	a = cJSON_AddArrayToObject(o, "windows");
-	for (int i = 0; a != NULL && i < s->nwindows; i++) {
+	for (int i = 0; i < s->nwindows && i < QUEUE_MAX_WINDOWS; i++) {
 		cJSON *e = cJSON_CreateObject();
 
-		cJSON_AddItemToArray(a, e);
+		cJSON_AddItemToArray(wins, e);
 		cJSON_AddNumberToObject(e, "no", s->windows[i].no);
 		cJSON_AddStringToObject(e, "name_zh", s->windows[i].name_zh);
 		cJSON_AddStringToObject(e, "name_en", s->windows[i].name_en);
 		cJSON_AddStringToObject(e, "state", queue_window_state_name(s->windows[i].state));
 		cJSON_AddStringToObject(e, "current", s->windows[i].current);
 	}
-	a = cJSON_AddArrayToObject(o, "last_calls");
-	for (int i = 0; a != NULL && i < s->ncalls; i++) {
+	for (int i = 0; i < s->ncalls && i < QUEUE_LAST_CALLS; i++) {
 		cJSON *e = cJSON_CreateObject();
 
-		cJSON_AddItemToArray(a, e);
+		cJSON_AddItemToArray(calls, e);
 		cJSON_AddStringToObject(e, "number", s->calls[i].number);
 		cJSON_AddNumberToObject(e, "window_no", s->calls[i].window_no);
 		cJSON_AddNumberToObject(e, "at_ms", (double)s->calls[i].at_ms);
 	}
-	a = cJSON_AddArrayToObject(o, "services");
-	for (int i = 0; a != NULL && i < s->nservices; i++) {
+	for (int i = 0; i < s->nservices && i < QUEUE_MAX_SERVICES; i++) {
 		cJSON *e = cJSON_CreateObject();
 		char p[2] = { s->services[i].prefix, '\0' };
 
-		cJSON_AddItemToArray(a, e);
+		cJSON_AddItemToArray(svcs, e);
 		cJSON_AddNumberToObject(e, "id", s->services[i].id);
 		cJSON_AddStringToObject(e, "name_zh", s->services[i].name_zh);
 		cJSON_AddStringToObject(e, "name_en", s->services[i].name_en);
@@ -309,8 +279,22 @@ static int get_snapshot(struct kiosk_request *req, void *arg)
 		cJSON_AddNumberToObject(e, "waiting", s->services[i].waiting);
 		cJSON_AddNumberToObject(e, "est_wait_min", s->services[i].est_wait_min);
 	}
+	return o;
+}
+
+static int get_snapshot(struct kiosk_request *req, void *arg)
+{
+	struct queue_snapshot *s = malloc(sizeof(*s));
+	cJSON *o;
+	int ret = s != NULL ? queue_snapshot(arg, s) : -ENOMEM;
+
+	if (ret < 0) {
+		free(s);
+		return ret;
+	}
+	o = queue_snapshot_json(s);
 	free(s);
-	return reply_obj(req, 200, o);
+	return kiosk_reply_obj(req, 200, o);
 }
 
 /* ---- windows ---- */
@@ -418,7 +402,7 @@ static int window_info_reply(struct kiosk_request *req, struct queue *q, int no)
 		cJSON_AddNumberToObject(e, "waiting", w->services[i].waiting);
 	}
 	free(w);
-	return reply_obj(req, 200, o);
+	return kiosk_reply_obj(req, 200, o);
 }
 
 static int get_window(struct kiosk_request *req, void *arg)
@@ -633,7 +617,7 @@ static int get_stats(struct kiosk_request *req, void *arg)
 	cJSON_AddItemToObject(o, "services", stat_rows(s->services, s->nservices, "service_id"));
 	cJSON_AddItemToObject(o, "windows", stat_rows(s->windows, s->nwindows, "window_no"));
 	free(s);
-	return reply_obj(req, 200, o);
+	return kiosk_reply_obj(req, 200, o);
 }
 
 int queue_routes_register(struct kiosk *k, struct queue *q)

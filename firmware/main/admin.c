@@ -22,6 +22,8 @@
 #include "fw/identity.h"
 #include "fw/rng.h"
 #include "fw/store.h"
+#include "orders/calstore.h"
+#include "orders/orders.h"
 
 static int cmd_help(struct admin_ctx *ctx, int argc, char **argv);
 
@@ -42,6 +44,11 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "passwd", "USER-ID", "set a new PIN (from stdin, twice); unlocks", true,
 	  auth_admin_passwd },
 	{ "list-users", "", "list the staff accounts", true, auth_admin_list_users },
+	{ "calendar-import", "FILE", "import a year's working-day calendar (YYYY.json)", true,
+	  calstore_cmd_import },
+	{ "city-event", "[--config F] ITEMS.json",
+	  "apply city items (dispatch, decisions, notices) from a file", true,
+	  orders_cmd_city_event },
 };
 
 #define NCMDS (sizeof(admin_cmds) / sizeof(admin_cmds[0]))

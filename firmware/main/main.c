@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "admin_main.h"
+#include "app.h"
 #include "audit/audit_routes.h"
 #include "auth/auth.h"
 #include "board/board.h"
@@ -36,36 +37,8 @@
 #include "fw/store.h"
 #include "hal/net.h"
 #include "kiosk/kiosk.h"
-#include "queue/queue.h"
-#include "display/display.h"
 
 #define MOD "main"
-
-struct app {
-	struct fw_config cfg;
-	const struct board *board;
-	struct hal_devices devs;
-	struct loop loop;
-	struct store_status store;
-	sqlite3 *db;
-	int64_t started_mono;
-	bool uplink_started;
-	bool uplink_was_up;
-	bool watchdog_on;
-	struct loop_timer wd_timer;
-	struct loop_timer ckpt_timer;
-	struct loop_timer link_timer;
-	struct loop_timer pii_timer;
-	struct loop_timer id_timer;
-	int64_t last_data_version;
-	int64_t last_changes;
-	bool dirty;
-	struct kiosk kiosk;
-	struct auth *auth;
-	struct queue *queue;
-	struct display *display;
-	struct loop_timer queue_timer;
-};
 
 static struct app app;
 
@@ -242,101 +215,6 @@ static int start_uplink(struct app *a)
 	return 0;
 }
 
-/* Staff accounts: the service behind the access check, and its routes. */
-static int start_auth(struct app *a)
-{
-	struct auth_params ap = {
-		.data_dir = a->devs.paths.data_dir,
-		.clock = a->devs.clock,
-		.lock_after = a->cfg.auth_lock_after,
-		.lock_minutes = a->cfg.auth_lock_minutes,
-		.idle_timeout_s = a->cfg.auth_idle_timeout_s,
-		.session_max_s = a->cfg.auth_session_max_s,
-	};
-	int rc = auth_create(&ap, &a->auth);
-
-	if (rc == 0) {
-		rc = auth_routes_register(&a->kiosk, a->auth);
-	}
-	if (rc < 0) {
-		log_err(MOD, "staff accounts could not be started: %s", strerror(-rc));
-		return rc;
-	}
-	if (auth_has_supervisor(a->auth) == 0) {
-		log_warn(MOD, "no supervisor account exists yet: on this device run "
-			      "`hotline-edge admin add-user USER-ID supervisor --name NAME` "
-			      "to create the first one");
-	}
-	return 0;
-}
-
-/* The ticket queue on its own connection; its day rollover is checked every 30 s. */
-static void queue_tick(struct loop_timer *t, void *arg)
-{
-	struct app *a = arg;
-
-	queue_rollover(a->queue);
-}
-
-static int start_queue(struct app *a)
-{
-	struct queue_params qp = {
-		.data_dir = a->devs.paths.data_dir,
-		.clock = a->devs.clock,
-		.printer = a->devs.printer,
-		.office_name = a->cfg.office_name,
-		.recall_max = a->cfg.queue_recall_max,
-		.priority_run = a->cfg.queue_priority_run,
-		.rollover_min = a->cfg.queue_rollover_min,
-		.keep_overnight = a->cfg.queue_keep_overnight,
-		.utc_offset_min = a->cfg.queue_utc_offset_min,
-	};
-	int rc = queue_create(&qp, &a->queue);
-
-	if (rc == 0) {
-		rc = queue_routes_register(&a->kiosk, a->queue);
-	}
-	if (rc < 0) {
-		log_err(MOD, "the ticket queue could not be started: %s", strerror(-rc));
-	}
-	return rc;
-}
-
-/* The display boards, the hall display's stream and announcements; the office works without. */
-static void start_display(struct app *a)
-{
-	struct hal_serial *bus = a->devs.display_bus;
-	struct display_params dp = {
-		.mode = a->cfg.display_mode,
-		.tcp_ip = a->cfg.display_tcp_ip,
-		.tcp_port_base = a->cfg.display_tcp_port_base,
-		.rtu_device = a->cfg.display_rtu_device[0] != '\0'    ? a->cfg.display_rtu_device
-			      : bus != NULL && bus->ops->path != NULL ? bus->ops->path(bus)
-								      : NULL,
-		.rtu_baud = a->cfg.display_rtu_baud,
-		.timeout_ms = a->cfg.display_timeout_ms,
-		.brightness = a->cfg.display_brightness,
-		/* Speech into WAV files is the sim board's stand-in for a board's speaker. */
-		.audio_dir = a->cfg.display_audio && strcmp(a->devs.info.name, "sim") == 0
-				     ? a->devs.paths.spool_dir
-				     : NULL,
-		.clock = a->devs.clock,
-		.queue = a->queue,
-		.kiosk = &a->kiosk,
-	};
-	int rc = display_start(&dp, &a->display);
-
-	if (rc == 0) {
-		rc = display_routes_register(&a->kiosk, a->display);
-	}
-	if (rc < 0) {
-		log_err(MOD,
-			"the display boards could not be started (%s); check [display] in "
-			"the config file",
-			strerror(-rc));
-	}
-}
-
 static int run(struct app *a, const char *data_dir)
 {
 	struct board_params bp = { .data_dir = data_dir };
@@ -409,15 +287,10 @@ static int run(struct app *a, const char *data_dir)
 	if (rc < 0) {
 		goto out_net;
 	}
-	rc = start_auth(a);
+	rc = features_start(a);
 	if (rc < 0) {
 		goto out_net;
 	}
-	rc = start_queue(a);
-	if (rc < 0) {
-		goto out_net;
-	}
-	start_display(a);
 	kp = (struct kiosk_params){
 		.cfg = &a->cfg,
 		.health = health,
@@ -445,7 +318,6 @@ static int run(struct app *a, const char *data_dir)
 	loop_timer_start(&a->loop, &a->link_timer, 0, 1000, watch_uplink, a);
 	loop_timer_start(&a->loop, &a->pii_timer, 0, 3600 * 1000, purge_personal_data, a);
 	loop_timer_start(&a->loop, &a->id_timer, 0, 24LL * 3600 * 1000, check_identity, a);
-	loop_timer_start(&a->loop, &a->queue_timer, 30000, 30000, queue_tick, a);
 	if (a->devs.indicators) {
 		hal_indicator_set(a->devs.indicators, HAL_IND_STATUS, HAL_IND_ON);
 	}
@@ -465,12 +337,7 @@ static int run(struct app *a, const char *data_dir)
 	}
 	kiosk_stop(&a->kiosk);
 out_net:
-	display_stop(a->display);
-	a->display = NULL;
-	queue_destroy(a->queue);
-	a->queue = NULL;
-	auth_destroy(a->auth);
-	a->auth = NULL;
+	features_stop(a);
 	if (a->uplink_started) {
 		net_down();
 	}

@@ -14,8 +14,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import {
-	addUser, collectProblems, freePort, launchBrowser, login, logout, ready, screenshot, shown,
-	shutdown, startDaemon, workDir,
+	addUsers, freePort, login, logout, ready, screenshot, shown, withKiosk, workDir,
 } from "./harness.mjs";
 
 const TECH = { id: "tech01", name: "赵技术", pin: "314159" };
@@ -49,23 +48,14 @@ test("technician's device page: boards and certificate", { timeout: 120000 }, as
 	}
 	const { dir, data } = workDir("he-e2e-device-");
 
-	for (const [who, role] of [[TECH, "technician"], [CLERK, "staff"]]) {
-		await addUser(data, who, role);
-	}
+	await addUsers(data, [[TECH, "technician"], [CLERK, "staff"]]);
 
 	const base = await freeBase();
-	const d = await startDaemon({
+	await withKiosk({
 		dir, data, log: "hotline-edge-device.log",
 		config: (port) => `[http]\nport = ${port}\n\n[display]\nmode = tcp\n` +
 			`tcp_address = 127.0.0.1\ntcp_port_base = ${base}\n`,
-	});
-	let ctx = null;
-	try {
-		ctx = await launchBrowser(dir);
-		const page = ctx.pages()[0] || await ctx.newPage();
-		const problems = collectProblems(page);
-
-		await page.goto(d.url);
+	}, async ({ d, page, problems }) => {
 		await page.waitForSelector("#staff-entry");
 
 		/* A staff user has no Device tab. */
@@ -132,7 +122,5 @@ test("technician's device page: boards and certificate", { timeout: 120000 }, as
 		await logout(page);
 
 		assert.deepEqual(problems, []);
-	} finally {
-		await shutdown(ctx, d);
-	}
+	});
 });

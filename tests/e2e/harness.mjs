@@ -1,9 +1,11 @@
 /*
  * What the browser tests share: the build they test, a scratch directory,
- * users made with `hotline-edge admin add-user`, the daemon on the sim board
- * at a free port (stopped with SIGINT, which must exit 0), Debian's chromium
- * through playwright-core, a collector of console and request errors, the
- * screenshots under <build>/e2e/ and the staff login/logout of the kiosk.
+ * users made with `hotline-edge admin add-user` (and any admin command), the
+ * print jobs of the sim printer, the daemon on the sim board at a free port
+ * (stopped with SIGINT, which must exit 0), Debian's chromium through
+ * playwright-core opened on the kiosk, a collector of console and request
+ * errors, the screenshots under <build>/e2e/ and the staff login/logout of
+ * the kiosk.
  *
  * HE_BUILD_DIR names the build (tests/e2e/run sets it), HE_CHROMIUM the
  * browser.
@@ -58,19 +60,48 @@ export function workDir(prefix) {
 	return { dir, data };
 }
 
-/* `hotline-edge admin add-user ID ROLE --name NAME`, the PIN typed twice on stdin. */
-export async function addUser(data, who, role) {
-	const made = await new Promise((resolve, reject) => {
-		const proc = spawn(BIN, ["admin", "--data-dir", data,
-			"add-user", who.id, role, "--name", who.name], { stdio: ["pipe", "pipe", "pipe"] });
+/*
+ * `hotline-edge admin --data-dir DATA ARGS...` with INPUT (if any) on stdin;
+ * asserts that it exits 0 and resolves to its output.
+ */
+export async function admin(data, args, input) {
+	const r = await new Promise((resolve, reject) => {
+		const proc = spawn(BIN, ["admin", "--data-dir", data, ...args],
+			{ stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
 		let output = "";
 		proc.stdout.on("data", (b) => (output += b));
 		proc.stderr.on("data", (b) => (output += b));
 		proc.on("error", reject);
 		proc.on("exit", (code) => resolve({ code, output }));
-		proc.stdin.end(`${who.pin}\n${who.pin}\n`);
+		if (input !== undefined) {
+			proc.stdin.end(input);
+		}
 	});
-	assert.equal(made.code, 0, `admin add-user ${who.id} failed:\n${made.output}`);
+	assert.equal(r.code, 0, `admin ${args.slice(0, 2).join(" ")} failed:\n${r.output}`);
+	return r.output;
+}
+
+/* `hotline-edge admin add-user ID ROLE --name NAME`, the PIN typed twice on stdin. */
+export async function addUser(data, who, role) {
+	await admin(data, ["add-user", who.id, role, "--name", who.name], `${who.pin}\n${who.pin}\n`);
+}
+
+/* addUser for each [who, role] of USERS, in order. */
+export async function addUsers(data, users) {
+	for (const [who, role] of users) {
+		await addUser(data, who, role);
+	}
+}
+
+/* Files the sim printer has written so far into DATA/spool/. */
+export function spoolJobs(data) {
+	const dir = path.join(data, "spool");
+	return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.startsWith(".")) : [];
+}
+
+/* The print jobs written since BEFORE (a spoolJobs() list) was taken. */
+export function newSpoolJobs(data, before) {
+	return spoolJobs(data).filter((f) => !before.includes(f));
 }
 
 /*
@@ -188,6 +219,27 @@ export function collectProblems(page, { problems = [], name = "", failed = true,
 		}
 	});
 	return problems;
+}
+
+/*
+ * The frame of a kiosk test: startDaemon({ dir, data, log, config }), the
+ * browser (launchBrowser(dir, browser)) on its first page at the kiosk with
+ * collectProblems(page, problems) watching it, then
+ * body({ d, ctx, page, problems }); whatever happens, shutdown(ctx, d)
+ * after it.
+ */
+export async function withKiosk({ dir, data, log, config, browser = {}, problems = {} }, body) {
+	const d = await startDaemon({ dir, data, log, config });
+	let ctx = null;
+	try {
+		ctx = await launchBrowser(dir, browser);
+		const page = ctx.pages()[0] || await ctx.newPage();
+		const found = collectProblems(page, problems);
+		await page.goto(d.url);
+		await body({ d, ctx, page, problems: found });
+	} finally {
+		await shutdown(ctx, d);
+	}
 }
 
 /* Saves <build>/e2e/NAME.png; options go to page.screenshot(). */

@@ -16,19 +16,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import {
-	addUser, collectProblems, launchBrowser, login, logout, ready, screenshot, shown,
-	shutdown, startDaemon, workDir,
+	addUsers, collectProblems, login, logout, newSpoolJobs, ready, screenshot, shown, spoolJobs,
+	withKiosk, workDir,
 } from "./harness.mjs";
 
 const BOSS = { id: "boss", name: "王主管", pin: "135790" };
 const CLERK = { id: "li01", name: "李四", pin: "246810" };
 const WINDOW = 1;
-
-/* Files the sim printer has written so far. */
-function spoolJobs(data) {
-	const dir = path.join(data, "spool");
-	return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.startsWith(".")) : [];
-}
 
 /* Click a window-screen button and wait for the call it makes. */
 async function act(page, what) {
@@ -50,20 +44,14 @@ test("take a ticket, call it at a window, see it on the hall display", { timeout
 		}
 		const { dir, data } = workDir("he-e2e-queue-");
 
-		for (const [who, role] of [[BOSS, "supervisor"], [CLERK, "staff"]]) {
-			await addUser(data, who, role);
-		}
+		await addUsers(data, [[BOSS, "supervisor"], [CLERK, "staff"]]);
 
-		const d = await startDaemon({
+		await withKiosk({
 			dir, data, log: "hotline-edge-queue.log",
 			config: (port) => `[http]\nport = ${port}\n\n[queue]\nrecall_max = 3\n`,
-		});
-		let ctx = null;
-		try {
-			ctx = await launchBrowser(dir, { viewport: { width: 1280, height: 1024 } });
-			const page = ctx.pages()[0] || await ctx.newPage();
-			const problems = collectProblems(page, { name: "kiosk" });
-			await page.goto(d.url);
+			browser: { viewport: { width: 1280, height: 1024 } },
+			problems: { name: "kiosk" },
+		}, async ({ d, ctx, page, problems }) => {
 
 			/* The supervisor opens the queue at every hour of every day. */
 			await login(page, BOSS);
@@ -118,7 +106,7 @@ test("take a ticket, call it at a window, see it on the hall display", { timeout
 			await page.waitForSelector("#q-number");
 			assert.equal(await page.textContent("#q-number"), ticket.number);
 			assert.match(await page.textContent("#q-ahead"), /前面/);
-			const jobs = spoolJobs(data).filter((f) => !before.includes(f));
+			const jobs = newSpoolJobs(data, before);
 			assert.equal(jobs.length, 1, `spool jobs after issuing: ${jobs.join(", ")}`);
 			assert.ok(fs.statSync(path.join(data, "spool", jobs[0])).size > 0, "an empty print job");
 			await screenshot(page, "queue-ticket");
@@ -189,7 +177,5 @@ test("take a ticket, call it at a window, see it on the hall display", { timeout
 			await logout(page);
 
 			assert.deepEqual(problems, []);
-		} finally {
-			await shutdown(ctx, d);
-		}
+		});
 	});

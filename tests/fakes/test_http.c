@@ -188,6 +188,16 @@ void test_http_assert_status(const struct test_resp *r, int status)
 	}
 }
 
+cJSON *test_http_json(const struct test_resp *r, int status)
+{
+	cJSON *j;
+
+	test_http_assert_status(r, status);
+	j = cJSON_ParseWithLength(r->body, r->body_len);
+	assert_non_null(j);
+	return j;
+}
+
 void test_http_assert_error(const struct test_resp *r, int status, const char *code)
 {
 	cJSON *root, *e, *m, *mz;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #define TEST_HTTP_RESP_MAX  (512 * 1024) /* a longer answer is cut here */
 #define TEST_HTTP_TIMEOUT_S 10
 
@@ -62,5 +64,8 @@ void test_http_assert_status(const struct test_resp *r, int status);
  * messages non-empty and message_zh beginning with a CJK character.
  */
 void test_http_assert_error(const struct test_resp *r, int status, const char *code);
+
+/* Assert the status and that the body is JSON; the parsed body (cJSON_Delete() it). */
+cJSON *test_http_json(const struct test_resp *r, int status);
 
 #endif /* FAKES_TEST_HTTP_H */

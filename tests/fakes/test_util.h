@@ -31,11 +31,17 @@ int test_rmtree(const char *path);
 /* Run SQL that yields one row and return its first column (asserts). */
 int64_t test_sql_int(sqlite3 *db, const char *sql);
 
+/* The rows of table whose column equals value (a bound parameter) (asserts). */
+int64_t test_sql_count(sqlite3 *db, const char *table, const char *column, const char *value);
+
 /* Run SQL that yields one row; its first column as text into out (asserts). */
 void test_sql_text(sqlite3 *db, const char *sql, char *out, size_t cap);
 
 /* Run SQL statements, failing the test with SQLite's message on error (asserts). */
 void test_sql_exec(sqlite3 *db, const char *sql);
+
+/* A loopback TCP port nobody listens on (bound, read, closed) (asserts). */
+uint16_t test_free_port(void);
 
 /* True when path exists (anything at all, not followed through a dangling link). */
 bool test_file_exists(const char *path);

@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "test_http.h"
+#include "test_proc.h"
 #include "test_util.h"
 
 static char **daemon_cmd;
@@ -36,107 +37,10 @@ static int daemon_argc;
 static char tmpdir[PATH_MAX];
 static struct test_resp resp; /* large: not on the stack */
 
-struct run {
-	pid_t pid;
-	int err_fd; /* the daemon's stderr */
-	char err[16384];
-	size_t err_len;
-};
-
-static int64_t now_ms(void)
+static int run_to_end(const char *const *args, struct test_proc *r)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void start(struct run *r, const char *const *args)
-{
-	char *argv[32];
-	int n = 0, p[2];
-
-	for (int i = 0; i < daemon_argc; i++) {
-		argv[n++] = daemon_cmd[i];
-	}
-	for (int i = 0; args[i] && n < 31; i++) {
-		argv[n++] = (char *)args[i];
-	}
-	argv[n] = NULL;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	memset(r, 0, sizeof(*r));
-	r->pid = fork();
-	assert_true(r->pid >= 0);
-	if (r->pid == 0) {
-		dup2(p[1], 2);
-		dup2(p[1], 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	r->err_fd = p[0];
-	fcntl(r->err_fd, F_SETFL, O_NONBLOCK);
-}
-
-static void drain(struct run *r, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = r->err_fd, .events = POLLIN };
-
-	if (poll(&pfd, 1, timeout_ms) > 0) {
-		ssize_t n;
-
-		while (r->err_len < sizeof(r->err) - 1 &&
-		       (n = read(r->err_fd, r->err + r->err_len, sizeof(r->err) - 1 - r->err_len)) >
-			       0) {
-			r->err_len += (size_t)n;
-		}
-		r->err[r->err_len] = '\0';
-	}
-}
-
-/* Wait for the exit, bounded; returns the exit code (or 128+signal). */
-static int finish(struct run *r, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	int status;
-
-	for (;;) {
-		pid_t w = waitpid(r->pid, &status, WNOHANG);
-
-		if (w == r->pid) {
-			break;
-		}
-		if (now_ms() > end) {
-			kill(r->pid, SIGKILL);
-			waitpid(r->pid, &status, 0);
-			drain(r, 0);
-			fail_msg("daemon did not exit within %d ms; output:\n%s", timeout_ms,
-				 r->err);
-		}
-		drain(r, 20);
-	}
-	drain(r, 0);
-	close(r->err_fd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int run_to_end(const char *const *args, struct run *r)
-{
-	start(r, args);
-	return finish(r, 20000);
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	test_proc_start(r, daemon_cmd, daemon_argc, args, true);
+	return test_proc_finish(r, 20000);
 }
 
 static void make_dir(char *out, const char *name)
@@ -147,18 +51,18 @@ static void make_dir(char *out, const char *name)
 
 static void test_command_line(void **state)
 {
-	struct run r;
+	struct test_proc r;
 
 	assert_int_equal(run_to_end((const char *const[]){ "--version", NULL }, &r), 0);
-	assert_non_null(strstr(r.err, "hotline-edge " HE_VERSION));
+	assert_non_null(strstr(r.out, "hotline-edge " HE_VERSION));
 	assert_int_equal(run_to_end((const char *const[]){ "--help", NULL }, &r), 0);
-	assert_non_null(strstr(r.err, "Exit codes"));
+	assert_non_null(strstr(r.out, "Exit codes"));
 	assert_int_equal(run_to_end((const char *const[]){ "--list-boards", NULL }, &r), 0);
-	assert_non_null(strstr(r.err, "sim"));
-	assert_non_null(strstr(r.err, "arm64-kiosk"));
+	assert_non_null(strstr(r.out, "sim"));
+	assert_non_null(strstr(r.out, "arm64-kiosk"));
 	assert_int_equal(run_to_end((const char *const[]){ "--frobnicate", NULL }, &r), 2);
 	assert_int_equal(run_to_end((const char *const[]){ "--board", "pc98", NULL }, &r), 2);
-	assert_non_null(strstr(r.err, "no board named 'pc98'"));
+	assert_non_null(strstr(r.out, "no board named 'pc98'"));
 	assert_int_equal(run_to_end((const char *const[]){ "stray", NULL }, &r), 2);
 }
 
@@ -166,7 +70,7 @@ static void test_bad_config_exits_2_naming_line_and_key(void **state)
 {
 	const char *bad = "[http]\nport = 8080\n\n[watchdog]\ntimeout_s = forever\n";
 	char dir[PATH_MAX], conf[PATH_MAX + 16];
-	struct run r;
+	struct test_proc r;
 
 	make_dir(dir, "badconf");
 	snprintf(conf, sizeof(conf), "%s/x.conf", dir);
@@ -175,9 +79,9 @@ static void test_bad_config_exits_2_naming_line_and_key(void **state)
 							   "--config", conf, NULL },
 				    &r),
 			 2);
-	assert_non_null(strstr(r.err, "x.conf:5:"));
-	assert_non_null(strstr(r.err, "'watchdog.timeout_s'"));
-	assert_non_null(strstr(r.err, "0 to 600"));
+	assert_non_null(strstr(r.out, "x.conf:5:"));
+	assert_non_null(strstr(r.out, "'watchdog.timeout_s'"));
+	assert_non_null(strstr(r.out, "0 to 600"));
 	/* Nothing was started: no database was created. */
 	snprintf(conf, sizeof(conf), "%s/hotline.db", dir);
 	assert_int_equal(access(conf, F_OK), -1);
@@ -186,14 +90,14 @@ static void test_bad_config_exits_2_naming_line_and_key(void **state)
 	assert_int_equal(
 		run_to_end((const char *const[]){ "--config", conf, "--check-config", NULL }, &r),
 		2);
-	assert_non_null(strstr(r.err, "cannot open"));
+	assert_non_null(strstr(r.out, "cannot open"));
 }
 
 static void serve_and_stop(int sig)
 {
 	char dir[PATH_MAX], conf[PATH_MAX + 32];
-	int port = free_port(), status = -1;
-	struct run r;
+	int port = test_proc_free_port(), status = -1;
+	struct test_proc r;
 	int64_t end;
 
 	make_dir(dir, sig == SIGTERM ? "serve-term" : "serve-int");
@@ -205,19 +109,20 @@ static void serve_and_stop(int sig)
 		test_file_write(conf, text, strlen(text));
 	}
 	/* DATA_DIR/hotline-edge.conf is read without --config. */
-	start(&r, (const char *const[]){ "--board", "sim", "--data-dir", dir, NULL });
-	end = now_ms() + 30000;
-	while (now_ms() < end) {
+	test_proc_start(&r, daemon_cmd, daemon_argc,
+			(const char *const[]){ "--board", "sim", "--data-dir", dir, NULL }, true);
+	end = test_proc_now_ms() + 30000;
+	while (test_proc_now_ms() < end) {
 		status = test_http_try(port, "GET", "/api/v1/health", &resp);
 		if (status == 200) {
 			break;
 		}
-		drain(&r, 100);
+		test_proc_drain(&r, 100);
 	}
 	if (status != 200) {
 		kill(r.pid, SIGKILL);
-		finish(&r, 5000);
-		fail_msg("health never answered; daemon output:\n%s", r.err);
+		test_proc_finish(&r, 5000);
+		fail_msg("health never answered; daemon output:\n%s", r.out);
 	}
 	assert_non_null(strstr(resp.body, "\"name\":\"sim\""));
 	assert_non_null(strstr(resp.body, "\"state\":\"ok\""));
@@ -228,8 +133,8 @@ static void serve_and_stop(int sig)
 	assert_non_null(strstr(resp.body, "\"error\""));
 
 	kill(r.pid, sig);
-	assert_int_equal(finish(&r, 20000), 0);
-	assert_non_null(strstr(r.err, "stopped (exit code 0)"));
+	assert_int_equal(test_proc_finish(&r, 20000), 0);
+	assert_non_null(strstr(r.out, "stopped (exit code 0)"));
 	/* The port is free again: the server really stopped. */
 	assert_int_equal(test_http_try(port, "GET", "/api/v1/health", &resp), -1);
 	snprintf(conf, sizeof(conf), "%s/hotline.db", dir);
@@ -251,7 +156,7 @@ static void test_newer_database_refused_exit_3(void **state)
 	char dir[PATH_MAX], db[PATH_MAX + 16];
 	struct stat before, after;
 	sqlite3 *h;
-	struct run r;
+	struct test_proc r;
 
 	make_dir(dir, "newer");
 	snprintf(db, sizeof(db), "%s/hotline.db", dir);
@@ -264,7 +169,7 @@ static void test_newer_database_refused_exit_3(void **state)
 	assert_int_equal(
 		run_to_end((const char *const[]){ "--board", "sim", "--data-dir", dir, NULL }, &r),
 		3);
-	assert_non_null(strstr(r.err, "newer firmware"));
+	assert_non_null(strstr(r.out, "newer firmware"));
 	assert_int_equal(stat(db, &after), 0);
 	assert_int_equal(before.st_size, after.st_size);
 	assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);

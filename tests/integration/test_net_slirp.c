@@ -20,24 +20,11 @@
 #include "hal/net.h"
 #include "hal_sim/wire.h"
 #include "tcp_peer.h"
+#include "test_util.h"
 
 #define MB		 (1024 * 1024)
 #define OP_TIMEOUT_MS	 10000
 #define LOSSY_TIMEOUT_MS 60000
-
-/* A loopback port nobody listens on. */
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
 
 static struct hal_link wire;
 static uint16_t port; /* of the server on host loopback */
@@ -94,7 +81,7 @@ static void test_transfer_1mb_each_way(void **state)
 
 static void test_closed_port_is_refused(void **state)
 {
-	assert_int_equal(net_connect(SIM_WIRE_GATEWAY_IP, free_port(), OP_TIMEOUT_MS),
+	assert_int_equal(net_connect(SIM_WIRE_GATEWAY_IP, test_free_port(), OP_TIMEOUT_MS),
 			 -ECONNREFUSED);
 }
 

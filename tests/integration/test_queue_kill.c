@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "test_http.h"
+#include "test_proc.h"
 #include "test_util.h"
 
 #define KILL_CYCLES  30
@@ -40,7 +41,6 @@
 static char **daemon_cmd;
 static int daemon_argc;
 static char tmpdir[PATH_MAX];
-static struct test_resp resp;
 
 /* Lookup codes and numbers of the tickets answered 201. */
 static struct {
@@ -49,69 +49,21 @@ static struct {
 } issued[ISSUED_MAX];
 static int nissued;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* The daemon on the sim board with DIR as its data directory, its output thrown away. */
 static pid_t start(const char *dir)
 {
-	char *argv[32];
-	int n = 0, devnull;
-	pid_t pid;
+	struct test_proc p;
 
-	for (int i = 0; i < daemon_argc && n < 26; i++) {
-		argv[n++] = daemon_cmd[i];
-	}
-	argv[n++] = "--board";
-	argv[n++] = "sim";
-	argv[n++] = "--data-dir";
-	argv[n++] = (char *)dir;
-	argv[n] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	test_proc_start(&p, daemon_cmd, daemon_argc,
+			(const char *const[]){ "--board", "sim", "--data-dir", dir, NULL }, false);
+	return p.pid;
 }
 
 static void wait_ready(pid_t pid, uint16_t port)
 {
-	int64_t end = now_ms() + START_MAX_MS;
+	struct test_proc p = { .pid = pid, .out_fd = -1 };
 
-	while (now_ms() < end) {
-		if (test_http_try(port, "GET", "/api/v1/health", &resp) == 200) {
-			return;
-		}
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			fail_msg("the daemon exited during start");
-		}
-		usleep(20000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fail_msg("the daemon did not answer within %d ms", START_MAX_MS);
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	test_proc_wait_http(&p, port, "/api/v1/health", START_MAX_MS);
 }
 
 /*
@@ -239,9 +191,9 @@ static void check_db(const char *dir, bool final)
 static void test_kill_while_issuing(void **state)
 {
 	char dir[PATH_MAX + 8], conf[PATH_MAX + 64], text[128], path[PATH_MAX + 32];
-	uint16_t port = (uint16_t)free_port();
+	uint16_t port = (uint16_t)test_proc_free_port();
 	char body[4096];
-	int64_t t0 = now_ms();
+	int64_t t0 = test_proc_now_ms();
 	int kills = 0, failed = 0;
 	sqlite3 *db;
 	pid_t pid;
@@ -305,7 +257,7 @@ static void test_kill_while_issuing(void **state)
 	waitpid(pid, NULL, 0);
 	check_db(dir, true);
 	print_message("%d kills, %d tickets answered 201, all present, in %.1f s\n", kills, nissued,
-		      (double)(now_ms() - t0) / 1000.0);
+		      (double)(test_proc_now_ms() - t0) / 1000.0);
 	assert_int_equal(kills, KILL_CYCLES);
 	assert_int_equal(failed, 0);
 	assert_true(nissued > KILL_CYCLES);

@@ -93,6 +93,24 @@ static int json_route(struct kiosk_request *req, void *arg)
 	return rc;
 }
 
+/* kiosk_req_object() and kiosk_reply_obj(): echoes the object with "seen": true;
+ * {"null": true} makes it reply with a NULL object (out of memory). */
+static int obj_route(struct kiosk_request *req, void *arg)
+{
+	int ret = -1;
+	cJSON *in = kiosk_req_object(req, &ret);
+
+	if (in == NULL) {
+		return ret; /* the 400 was made: 0 */
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(in, "null"))) {
+		cJSON_Delete(in);
+		return kiosk_reply_obj(req, 200, NULL); /* -ENOMEM: 500 */
+	}
+	cJSON_AddBoolToObject(in, "seen", true);
+	return kiosk_reply_obj(req, 201, in); /* consumes in: ASan would see a leak */
+}
+
 static int err_noent = -ENOENT;
 static int err_io = -EIO;
 
@@ -103,6 +121,7 @@ static const struct kiosk_route test_routes[] = {
 	{ "GET", "/api/v1/missing", false, KIOSK_ROLE_PUBLIC, fail_route, &err_noent },
 	{ "GET", "/api/v1/broken", false, KIOSK_ROLE_PUBLIC, fail_route, &err_io },
 	{ "PUT", "/api/v1/json", false, KIOSK_ROLE_PUBLIC, json_route, NULL },
+	{ "POST", "/api/v1/obj", false, KIOSK_ROLE_PUBLIC, obj_route, NULL },
 };
 
 static void health_cb(cJSON *out, void *arg)
@@ -491,6 +510,59 @@ static void test_app_routes(void **state)
 	assert_int_equal(kiosk_route_add(&f->k, &test_routes[0]), -EBUSY);
 }
 
+static void post_obj(struct fixture *f, const char *body)
+{
+	char raw[512];
+
+	snprintf(raw, sizeof(raw),
+		 "POST /api/v1/obj HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 strlen(body), body);
+	test_http_request(kiosk_port(&f->k), raw, &f->r);
+}
+
+static void test_req_object_reply_obj(void **state)
+{
+	struct fixture *f = *state;
+	cJSON *root;
+
+	post_obj(f, "{\"a\": \"x\"}");
+	assert_int_equal(f->r.status, 201);
+	root = cJSON_ParseWithLength(f->r.body, f->r.body_len);
+	assert_non_null(root);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(root, "a")), "x");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "seen")));
+	cJSON_Delete(root);
+
+	/* Not JSON, JSON but not an object, and no body at all: one 400 in both languages. */
+	post_obj(f, "{{{");
+	assert_error(&f->r, 400, "bad_json");
+	assert_non_null(strstr(f->r.body, "The request body is not a JSON object."));
+	assert_non_null(strstr(f->r.body, "请求内容不是有效的 JSON 对象。"));
+	post_obj(f, "[1, 2]");
+	assert_error(&f->r, 400, "bad_json");
+	post_obj(f, "\"text\"");
+	assert_error(&f->r, 400, "bad_json");
+	post_obj(f, "");
+	assert_error(&f->r, 400, "bad_json");
+
+	/* A NULL object is -ENOMEM, which the dispatcher answers with 500. */
+	post_obj(f, "{\"null\": true}");
+	assert_error(&f->r, 500, "internal");
+}
+
+static void test_role_name(void **state)
+{
+	(void)state;
+	assert_string_equal(kiosk_role_name(KIOSK_ROLE_STAFF), "staff");
+	assert_string_equal(kiosk_role_name(KIOSK_ROLE_SUPERVISOR), "supervisor");
+	assert_string_equal(kiosk_role_name(KIOSK_ROLE_TECHNICIAN), "technician");
+	assert_string_equal(kiosk_role_name(KIOSK_ROLE_PUBLIC), "citizen");
+	/* Not one role bit: never NULL, never a staff role. */
+	assert_string_equal(kiosk_role_name(KIOSK_ROLE_STAFF | KIOSK_ROLE_SUPERVISOR), "citizen");
+	assert_string_equal(kiosk_role_name(1u << 20), "citizen");
+}
+
 static void test_route_add_rules(void **state)
 {
 	struct kiosk k;
@@ -636,6 +708,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_traversal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_req_object_reply_obj, setup, teardown),
+		cmocka_unit_test(test_role_name),
 		cmocka_unit_test(test_route_add_rules),
 		cmocka_unit_test(test_lan_refused),
 		cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),

@@ -961,6 +961,57 @@ static void test_locked_module(void **state)
 	assert_string_equal(pii_field_name(PII_FIELDS), "?");
 }
 
+/*
+ * Contact tags: equal numbers in any spelling give one tag, different
+ * numbers differ, the tag depends on this database's data key (another
+ * database's key gives another tag), bad input and a locked module refuse.
+ */
+static void test_contact_tag(void **state)
+{
+	sqlite3 *db = *state;
+	uint8_t a[PII_TAG_BYTES], b[PII_TAG_BYTES], c[PII_TAG_BYTES], other[PII_TAG_BYTES];
+	uint8_t zero[PII_TAG_BYTES] = { 0 };
+	char dir2[PATH_MAX];
+	sqlite3 *db2;
+
+	assert_int_equal(pii_contact_tag("13812345678", a), 0);
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_int_equal(pii_contact_tag("+86 138 1234 5678", b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(pii_contact_tag("138-1234-5678", b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(pii_contact_tag("0086 13812345678", b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(pii_contact_tag("13812345679", c), 0);
+	assert_memory_not_equal(a, c, sizeof(a));
+	assert_int_equal(pii_contact_tag("0571-88881234", c), 0);
+	assert_memory_not_equal(a, c, sizeof(a));
+
+	assert_int_equal(pii_contact_tag("", b), -EINVAL);
+	assert_int_equal(pii_contact_tag(NULL, b), -EINVAL);
+	assert_int_equal(pii_contact_tag("138abc45678", b), -EINVAL);
+	assert_int_equal(pii_contact_tag("12", b), -EINVAL);
+
+	/* Another device (another key file and data key): another tag. */
+	assert_int_equal(test_tmpdir(dir2, sizeof(dir2), "test_pii_tag"), 0);
+	assert_int_equal(store_init(dir2, NULL), 0);
+	assert_int_equal(store_open(dir2, &db2), 0);
+	assert_int_equal(pii_open(dir2, db2), 0);
+	assert_int_equal(pii_contact_tag("13812345678", other), 0);
+	assert_memory_not_equal(a, other, sizeof(a));
+	store_close(db2);
+	test_rmtree(dir2);
+
+	/* The same device again: the same tag (it is stable across restarts). */
+	assert_int_equal(pii_open(dir, db), 0);
+	assert_int_equal(pii_contact_tag("13812345678", b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+
+	pii_close();
+	assert_int_equal(pii_contact_tag("13812345678", b), -ENOKEY);
+	assert_int_equal(pii_open(dir, db), 0);
+}
+
 static void test_config_retention_days(void **state)
 {
 	static const char *const bad[] = { "0", "3651", "-5", "180d", "" };
@@ -1009,6 +1060,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_leaves_no_ciphertext, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_locked_module, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_tag, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

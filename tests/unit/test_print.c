@@ -632,6 +632,53 @@ static void test_print_status_unreadable(void **state)
 	assert_int_equal(mute_prints, 0);
 }
 
+/* The frame every slip shares, byte for byte: ESC @, FS &, ESC a 1 ... LF LF, GS V 66 n. */
+static void test_job_frame(void **state)
+{
+	static const uint8_t want[] = { 0x1b, 0x40, 0x1c, 0x26, 0x1b, 0x61, 0x01, 'h',
+					'i',  0x0a, 0x0a, 0x0a, 0x1d, 0x56, 0x42, 48 };
+	uint8_t buf[64], small[8];
+	struct escpos e;
+
+	escpos_job_begin(&e, buf, sizeof(buf));
+	escpos_line(&e, "hi");
+	assert_int_equal(escpos_job_end(&e, 48), (int)sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+
+	/* The end still reports an error of the frame itself (a bad feed, a short buffer). */
+	escpos_job_begin(&e, buf, sizeof(buf));
+	assert_int_equal(escpos_job_end(&e, 300), -EINVAL);
+	escpos_job_begin(&e, small, sizeof(small));
+	escpos_line(&e, "hi");
+	assert_int_equal(escpos_job_end(&e, 48), -ENOBUFS);
+}
+
+/* The two halves any slip's printing uses, without a ticket. */
+static void test_ready_and_send(void **state)
+{
+	static const uint8_t job[] = { 0x1b, 0x40, 'x', 0x0a };
+	const uint8_t *got;
+	size_t len;
+
+	assert_int_equal(print_ready(&prn, "test slip"), 0);
+	assert_int_equal(print_send(&prn, job, sizeof(job), "test slip"), 0);
+	assert_int_equal(fake_printer_job_count(&prn), 1);
+	got = fake_printer_job(&prn, 0, &len);
+	assert_int_equal(len, sizeof(job));
+	assert_memory_equal(got, job, len);
+
+	fake_printer_set_state(&prn, HAL_PRINTER_PAPER_LOW);
+	assert_int_equal(print_ready(&prn, "test slip"), 0);
+	fake_printer_set_state(&prn, HAL_PRINTER_COVER_OPEN);
+	assert_int_equal(print_ready(&prn, "test slip"), -EBUSY);
+	fake_printer_set_state(&prn, HAL_PRINTER_READY);
+	fake_printer_fail_next(&prn, -EPIPE);
+	assert_int_equal(print_send(&prn, job, sizeof(job), "test slip"), -EIO);
+	fake_printer_fail_next(&prn, -ETIMEDOUT);
+	assert_int_equal(print_send(&prn, job, sizeof(job), "test slip"), -ETIMEDOUT);
+	assert_int_equal(fake_printer_job_count(&prn), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +694,8 @@ int main(void)
 		cmocka_unit_test_setup(test_print_ready, setup_printer),
 		cmocka_unit_test_setup(test_print_faults, setup_printer),
 		cmocka_unit_test(test_print_status_unreadable),
+		cmocka_unit_test(test_job_frame),
+		cmocka_unit_test_setup(test_ready_and_send, setup_printer),
 	};
 
 	/* The ticket prints local time; the office is in China. */

@@ -24,6 +24,7 @@
 #include "fw/rng.h"
 #include "fw/store.h"
 #include "queue/queue.h"
+#include "test_app.h"
 #include "test_util.h"
 
 /* Monday 2023-11-13 10:00 in UTC+8. */
@@ -32,9 +33,7 @@
 #define DAY (24 * 60 * MIN)
 
 struct fixture {
-	char dir[PATH_MAX];
-	sqlite3 *db; /* the test's own look into the database */
-	struct fake_clock clk;
+	struct test_data d;	    /* data directory, store (d.db), clock (d.clk) */
 	struct hal_printer printer; /* a copy of the_printer */
 	struct queue *q;
 	struct queue_params p;
@@ -65,16 +64,12 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(test_tmpdir(f->dir, sizeof(f->dir), "test_queue"), 0);
-	assert_int_equal(rng_init(), 0);
-	assert_int_equal(store_init(f->dir, NULL), 0);
-	assert_int_equal(store_open(f->dir, &f->db), 0);
-	fake_clock_init(&f->clk, T0, 1000);
+	test_data_open(&f->d, "test_queue", T0, false);
 	fake_printer_init(&the_printer);
 	f->printer = the_printer;
 	f->p = (struct queue_params){
-		.data_dir = f->dir,
-		.clock = &f->clk.clock,
+		.data_dir = f->d.dir,
+		.clock = &f->d.clk.clock,
 		.printer = &f->printer,
 		.office_name = "测试县12345便民服务大厅",
 		.recall_max = 3,
@@ -93,9 +88,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	queue_destroy(f->q);
-	store_close(f->db);
-	rng_free();
-	test_rmtree(f->dir);
+	test_data_close(&f->d);
 	free(f);
 	return 0;
 }
@@ -109,7 +102,7 @@ static void take(struct fixture *f, int service, bool priority, const char *want
 	assert_int_equal(perr, 0);
 	assert_string_equal(t.number, want);
 	assert_string_equal(t.state, "waiting");
-	fake_clock_advance(&f->clk.clock, MIN);
+	fake_clock_advance(&f->d.clk.clock, MIN);
 }
 
 static void call(struct fixture *f, int window, const char *want)
@@ -141,7 +134,7 @@ static void open_windows(struct fixture *f)
 
 static int64_t sql_int(struct fixture *f, const char *sql)
 {
-	return test_sql_int(f->db, sql);
+	return test_sql_int(f->d.db, sql);
 }
 
 /* ---- issuing ---- */
@@ -241,17 +234,17 @@ static void test_opening_hours_and_pause(void **state)
 	assert_int_equal(queue_open_state(f->q, &os), 0);
 	assert_true(os.open);
 	/* Saturday 10:00: closed until Monday 09:00. */
-	fake_clock_advance(&f->clk.clock, 5 * DAY);
+	fake_clock_advance(&f->d.clk.clock, 5 * DAY);
 	assert_int_equal(queue_open_state(f->q, &os), 0);
 	assert_false(os.open);
 	assert_int_equal(os.next_open_ms, T0 + 7 * DAY - 60 * MIN);
 	assert_int_equal(queue_issue(f->q, NULL, 1, false, true, &t, &perr), -EAGAIN);
 	/* Monday 08:59 closed, 09:00 open; paused stops it. */
-	fake_clock_advance(&f->clk.clock, 2 * DAY - 61 * MIN);
+	fake_clock_advance(&f->d.clk.clock, 2 * DAY - 61 * MIN);
 	queue_open_state(f->q, &os);
 	assert_false(os.open);
 	assert_int_equal(os.next_open_ms, T0 + 7 * DAY - 60 * MIN);
-	fake_clock_advance(&f->clk.clock, MIN);
+	fake_clock_advance(&f->d.clk.clock, MIN);
 	queue_open_state(f->q, &os);
 	assert_true(os.open);
 	queue_config_get(f->q, &c);
@@ -402,6 +395,80 @@ static void test_transfer_keeps_time_and_goes_first(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE payload LIKE '%材料%'"), 0);
 }
 
+/*
+ * A ticket issued to a window (a citizen about a matter that window
+ * handles): the window's first service, called at that window before
+ * anything else and nowhere else; the note stays on the device; found again
+ * by lookup code (any case) and by number; a ticket of another day is not
+ * "today's".
+ */
+static void test_issue_to_window_and_find(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_ticket t, found;
+	char code[QUEUE_LOOKUP_LEN + 1];
+	int perr = -1;
+
+	open_windows(f);
+	take(f, 1, false, "A001");
+	assert_int_equal(
+		queue_issue_to_window(f->q, &staff, 0, 3, "工单 WO-1 来访", true, &t, &perr), 0);
+	assert_int_equal(perr, 0);
+	assert_int_equal(t.service_id, 2); /* window 3 serves B first */
+	assert_string_equal(t.number, "B001");
+	assert_int_equal(t.target_window, 3);
+	assert_string_equal(t.state, "waiting");
+	assert_int_equal(t.ahead, 0);
+	assert_int_equal(fake_printer_job_count(&f->printer), 2);
+	assert_int_equal(sql_int(f,
+				 "SELECT count(*) FROM outbox WHERE type = "
+				 "'queue.ticket_issued' AND payload LIKE '%\"target_window\":3%'"),
+			 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE payload LIKE '%WO-1%'"), 0);
+	fake_clock_advance(&f->d.clk.clock, MIN);
+	take(f, 2, false, "B002");
+	/* Window 2 (serves A and B) does not take it; window 3 calls it first. */
+	call(f, 2, "A001");
+	call(f, 3, "B001");
+	act(f, 3, QUEUE_START, 0);
+	act(f, 3, QUEUE_FINISH, 0);
+
+	assert_int_equal(queue_ticket_find(f->q, t.lookup_code, true, &found), 0);
+	assert_string_equal(found.number, "B001");
+	assert_string_equal(found.state, "done");
+	snprintf(code, sizeof(code), "%s", t.lookup_code);
+	for (char *c = t.lookup_code; *c != '\0'; c++) {
+		if (*c >= 'A' && *c <= 'Z') {
+			*c = (char)(*c - 'A' + 'a');
+		}
+	}
+	assert_int_equal(queue_ticket_find(f->q, t.lookup_code, true, &found), 0);
+	assert_string_equal(found.number, "B001");
+	assert_int_equal(queue_ticket_find(f->q, "B001", true, &found), 0);
+	assert_string_equal(found.lookup_code, code);
+	assert_int_equal(queue_ticket_find(f->q, "B009", true, &found), -ENOENT);
+	assert_int_equal(queue_ticket_find(f->q, "ZZZZZZZZ", true, &found), -ENOENT);
+	assert_int_equal(queue_ticket_find(f->q, "ABC", true, &found), -EINVAL);
+	assert_int_equal(queue_ticket_find(f->q, "ABCDEFG0", true, &found), -EINVAL);
+	assert_int_equal(queue_ticket_find(f->q, NULL, true, &found), -EINVAL);
+
+	/* The next service day: found by code, but not as today's. */
+	fake_clock_advance(&f->d.clk.clock, DAY);
+	assert_int_equal(queue_ticket_find(f->q, found.lookup_code, false, &found), 0);
+	assert_int_equal(queue_ticket_find(f->q, found.lookup_code, true, &found), -ENOENT);
+
+	assert_int_equal(queue_issue_to_window(f->q, &staff, 0, 9, "", true, &t, &perr), -ENOENT);
+	assert_int_equal(queue_issue_to_window(f->q, &staff, 7, 1, "", true, &t, &perr), -ENOENT);
+	assert_int_equal(queue_issue_to_window(f->q, &staff, 0, 1, "\x01", true, &t, &perr),
+			 -EINVAL);
+	/* Printer out of paper: nothing issued, the printer's error given. */
+	fake_printer_set_state(&f->printer, HAL_PRINTER_PAPER_OUT);
+	assert_int_equal(queue_issue_to_window(f->q, &staff, 0, 1, "", true, &t, &perr),
+			 -ECANCELED);
+	assert_int_equal(perr, -ENOSPC);
+	assert_string_equal(t.state, "void");
+}
+
 static void test_hold_and_resume(void **state)
 {
 	struct fixture *f = *state;
@@ -442,9 +509,9 @@ static void test_rollover_expires_and_restarts_numbers(void **state)
 	call(f, 1, "A001");
 	assert_int_equal(queue_rollover(f->q), 0);
 	/* Tuesday 03:59: still Monday's service day; 04:00 closes it. */
-	fake_clock_advance(&f->clk.clock, DAY - 6 * 60 * MIN - 3 * MIN);
+	fake_clock_advance(&f->d.clk.clock, DAY - 6 * 60 * MIN - 3 * MIN);
 	assert_int_equal(queue_rollover(f->q), 0);
-	fake_clock_advance(&f->clk.clock, MIN);
+	fake_clock_advance(&f->d.clk.clock, MIN);
 	assert_int_equal(queue_rollover(f->q), 1);
 	assert_int_equal(f->last.kind, QEV_ROLLOVER);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM queue_tickets WHERE state = 'expired'"),
@@ -453,11 +520,11 @@ static void test_rollover_expires_and_restarts_numbers(void **state)
 				    "AND payload LIKE '%\"day\":\"2023-11-13\"%'"),
 			 1);
 	assert_int_equal(queue_rollover(f->q), 0);
-	fake_clock_advance(&f->clk.clock, 6 * 60 * MIN);
+	fake_clock_advance(&f->d.clk.clock, 6 * 60 * MIN);
 	take(f, 1, false, "A001");
 	/* A restart on a later day rolls over at start. */
 	queue_destroy(f->q);
-	fake_clock_advance(&f->clk.clock, DAY);
+	fake_clock_advance(&f->d.clk.clock, DAY);
 	open_queue(f);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE type = "
 				    "'queue.day_summary'"),
@@ -470,14 +537,14 @@ static void test_keep_overnight(void **state)
 	struct fixture *f = *state;
 
 	queue_destroy(f->q);
-	test_sql_exec(f->db, "UPDATE queue_settings SET keep_overnight = 1");
+	test_sql_exec(f->d.db, "UPDATE queue_settings SET keep_overnight = 1");
 	open_queue(f);
 	open_windows(f);
 	take(f, 1, false, "A001");
 	take(f, 1, false, "A002");
 	take(f, 1, false, "A003");
 	call(f, 1, "A001");
-	fake_clock_advance(&f->clk.clock, DAY);
+	fake_clock_advance(&f->d.clk.clock, DAY);
 	assert_int_equal(queue_rollover(f->q), 1);
 	/* A001 was at the window: it expires; A002 and A003 wait on. */
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM queue_tickets WHERE state = 'waiting' "
@@ -523,7 +590,7 @@ static void test_crash_while_printing_counts_as_issued(void **state)
 	queue_destroy(f->q);
 	f->q = NULL;
 	/* What a crash between the first transaction and the print leaves. */
-	test_sql_exec(f->db, "UPDATE queue_tickets SET state = 'printing'");
+	test_sql_exec(f->d.db, "UPDATE queue_tickets SET state = 'printing'");
 	open_queue(f);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM queue_tickets WHERE state = 'waiting'"),
 			 1);
@@ -657,17 +724,17 @@ static void test_stats_of_a_day(void **state)
 
 		assert_int_equal(queue_issue(f->q, NULL, 1, false, true, &t, &perr), 0);
 	}
-	fake_clock_advance(&f->clk.clock, MIN);
+	fake_clock_advance(&f->d.clk.clock, MIN);
 	call(f, 1, "A001");
 	act(f, 1, QUEUE_START, 0);
-	fake_clock_advance(&f->clk.clock, MIN);
+	fake_clock_advance(&f->d.clk.clock, MIN);
 	call(f, 2, "A002");
 	act(f, 2, QUEUE_START, 0);
-	fake_clock_advance(&f->clk.clock, 2 * MIN);
+	fake_clock_advance(&f->d.clk.clock, 2 * MIN);
 	act(f, 1, QUEUE_FINISH, 0);
-	fake_clock_advance(&f->clk.clock, 3 * MIN);
+	fake_clock_advance(&f->d.clk.clock, 3 * MIN);
 	act(f, 2, QUEUE_FINISH, 0);
-	fake_clock_advance(&f->clk.clock, 3 * MIN);
+	fake_clock_advance(&f->d.clk.clock, 3 * MIN);
 	call(f, 3, "A003");
 	act(f, 3, QUEUE_NO_SHOW, 0);
 
@@ -754,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test_setup_teardown(test_stats_of_a_day, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_issue_to_window_and_find, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

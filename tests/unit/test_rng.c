@@ -62,6 +62,82 @@ static void test_uuid_format_and_unique(void **state)
 	assert_int_equal(rng_uuid(NULL), -EINVAL);
 }
 
+/* Lookup codes: only the unambiguous alphabet, every symbol used, roughly evenly. */
+static void test_code_alphabet_and_spread(void **state)
+{
+	enum { N = 4000, LEN = 8 };
+	const size_t nsym = strlen(RNG_CODE_ALPHABET);
+	unsigned count[64] = { 0 };
+	char code[LEN + 2];
+
+	assert_int_equal(nsym, 31);
+	for (const char *p = "01ILOilo"; *p != '\0'; p++) {
+		assert_null(strchr(RNG_CODE_ALPHABET, *p));
+	}
+	for (int i = 0; i < N; i++) {
+		memset(code, 'x', sizeof(code));
+		assert_int_equal(rng_code(code, LEN), 0);
+		assert_int_equal(strlen(code), LEN);
+		for (int j = 0; j < LEN; j++) {
+			const char *at = strchr(RNG_CODE_ALPHABET, code[j]);
+
+			assert_non_null(at);
+			count[at - RNG_CODE_ALPHABET]++;
+		}
+	}
+	/* 32000 symbols over 31: about 1032 each; a stuck or biased symbol shows. */
+	for (size_t s = 0; s < nsym; s++) {
+		assert_in_range(count[s], 800, 1270);
+	}
+	/* Longer than one internal block of random bytes, and empty. */
+	{
+		char long_code[101];
+
+		assert_int_equal(rng_code(long_code, 100), 0);
+		assert_int_equal(strlen(long_code), 100);
+		assert_int_equal(strspn(long_code, RNG_CODE_ALPHABET), 100);
+	}
+	code[0] = 'x';
+	assert_int_equal(rng_code(code, 0), 0);
+	assert_string_equal(code, "");
+	assert_int_equal(rng_code(NULL, 8), -EINVAL);
+}
+
+/* What a person types: case does not matter, the length and alphabet do. */
+static void test_code_parse(void **state)
+{
+	char out[9], same[9] = "k7m2pq9z";
+
+	assert_int_equal(rng_code_parse("K7M2PQ9Z", 8, out), 0);
+	assert_string_equal(out, "K7M2PQ9Z");
+	assert_int_equal(rng_code_parse("k7m2Pq9z", 8, out), 0);
+	assert_string_equal(out, "K7M2PQ9Z");
+	assert_int_equal(rng_code_parse(same, 8, same), 0); /* in place */
+	assert_string_equal(same, "K7M2PQ9Z");
+
+	strcpy(out, "unharmed");
+	assert_int_equal(rng_code_parse("K7M2PQ9", 8, out), -EINVAL);	/* short */
+	assert_int_equal(rng_code_parse("K7M2PQ9ZZ", 8, out), -EINVAL); /* long */
+	assert_int_equal(rng_code_parse("K7M2PQ0Z", 8, out), -EINVAL);	/* 0 */
+	assert_int_equal(rng_code_parse("K7M2PQOZ", 8, out), -EINVAL);	/* O */
+	assert_int_equal(rng_code_parse("K7M2PQ1Z", 8, out), -EINVAL);	/* 1 */
+	assert_int_equal(rng_code_parse("k7m2pqlz", 8, out), -EINVAL);	/* l */
+	assert_int_equal(rng_code_parse("K7M2 Q9Z", 8, out), -EINVAL);
+	assert_int_equal(rng_code_parse("K7M2PQ9\xe4", 8, out), -EINVAL);
+	assert_int_equal(rng_code_parse("", 8, out), -EINVAL);
+	assert_int_equal(rng_code_parse(NULL, 8, out), -EINVAL);
+	assert_string_equal(out, "unharmed"); /* a refused code writes nothing */
+
+	/* Every generated code is accepted as it is. */
+	for (int i = 0; i < 100; i++) {
+		char code[9];
+
+		assert_int_equal(rng_code(code, 8), 0);
+		assert_int_equal(rng_code_parse(code, 8, out), 0);
+		assert_string_equal(out, code);
+	}
+}
+
 static void test_bytes_long_request(void **state)
 {
 	/* Longer than the DRBG's per-call limit, so it is served in chunks. */
@@ -182,6 +258,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uuid_format_and_unique),
+		cmocka_unit_test(test_code_alphabet_and_spread),
+		cmocka_unit_test(test_code_parse),
 		cmocka_unit_test(test_bytes_long_request),
 		cmocka_unit_test(test_free_then_reseeds),
 		cmocka_unit_test(test_mbedtls_callback),

@@ -1,7 +1,8 @@
 /*
  * Kiosk shell: the citizen home screen. Chinese first, English on request;
- * status strip fed by /api/v1/health; each entry opens a panel that says
- * plainly when its function is not installed in this firmware yet.
+ * status strip fed by /api/v1/health; each entry opens the screen another
+ * script registered for it (kioskShell.onTile), or, when none did (a script
+ * that failed to load), a panel that says plainly the function is missing.
  * Plain JS, no external resources (the server sends CSP default-src 'self').
  */
 "use strict";
@@ -209,10 +210,50 @@ function touched() {
 	}
 }
 
+/* The words of an error answer {status, zh, en}: the server's own in the
+ * current language, else the caller's string for "no answer" (status 0) or
+ * for a failure. */
+function errorWords(e, noServiceKey, failedKey) {
+	if (!e || e.status === 0) {
+		return t(noServiceKey);
+	}
+	const m = lang === "zh" ? e.zh || e.en : e.en || e.zh;
+	return m || t(failedKey);
+}
+
+/* A public call (no session): JSON in and out, errors as {status, code, zh, en}. */
+async function publicApi(method, path, body) {
+	const opt = { method, headers: {}, cache: "no-store" };
+	if (body !== undefined) {
+		opt.headers["Content-Type"] = "application/json";
+		opt.body = JSON.stringify(body);
+	}
+	let r;
+	try {
+		r = await fetch(path, opt);
+	} catch (e) {
+		throw { status: 0, code: "network", zh: "", en: "" };
+	}
+	let data = null;
+	try {
+		data = await r.json();
+	} catch (e) {
+		data = null;
+	}
+	if (!r.ok) {
+		const err = data && data.error ? data.error : {};
+		throw { status: r.status, code: err.code || "http_" + r.status,
+			zh: err.message_zh || "", en: err.message || "" };
+	}
+	return data;
+}
+
 /*
  * What screens added by other scripts (staff.js) may use of the shell: its
  * strings and language, a call after every render (language switch), the
- * way home and a call when it is taken, a tile's own screen, and holding the shell's idle countdown while they run their own.
+ * way home and a call when it is taken, a tile's own screen, holding the
+ * shell's idle countdown while they run their own, and the public (no
+ * session) API call with the words of its errors.
  */
 window.kioskShell = {
 	strings: I18N,
@@ -230,6 +271,9 @@ window.kioskShell = {
 		touched();
 	},
 	IDLE_HOME_MS,
+	publicApi,
+	errorWords,
+	pad,
 };
 
 document.addEventListener("DOMContentLoaded", () => {

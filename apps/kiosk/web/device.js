@@ -11,11 +11,11 @@
 "use strict";
 
 (() => {
-	const shell = window.kioskShell;
 	const staff = window.kioskStaff;
 	if (!staff) {
 		return;
 	}
+	const { shell, t, h, fmt, $ } = staff;
 
 	Object.assign(shell.strings.zh, {
 		dv_tab: "设备状态",
@@ -125,14 +125,7 @@
 		expired: "bad", no_key: "bad", key_damaged: "bad", cert_damaged: "bad", mismatch: "bad",
 	};
 
-	const h = staff.h;
-	const t = shell.t;
-	const fmt = staff.fmt;
 	const dev = { boards: null, health: null, timer: 0, at: 0, busy: false };
-
-	function $(id) {
-		return document.getElementById(id);
-	}
 
 	/* The words for a state from data: our key when we know it, else the raw value. */
 	function word(prefix, v, vars) {

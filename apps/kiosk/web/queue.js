@@ -122,7 +122,6 @@
 		q_stats_show: "查看",
 		q_stats_wait: "各业务等候时间（取号到叫号）",
 		q_stats_service: "各窗口办理时间（开始到办结）",
-		q_stats_nodata: "无数据",
 		q_secs: "{n} 秒",
 		q_mins: "{n} 分钟",
 		q_stats_noshow: "各业务未到率",
@@ -234,7 +233,6 @@
 		q_stats_show: "Show",
 		q_stats_wait: "Waiting time per service (ticket to call)",
 		q_stats_service: "Service time per window (start to finish)",
-		q_stats_nodata: "no data",
 		q_secs: "{n} s",
 		q_mins: "{n} min",
 		q_stats_noshow: "No-show rate per service",
@@ -274,20 +272,12 @@
 	const STORE_WINDOW = "kiosk.queue.window";
 
 	const t = shell.t;
-	const svgNs = "http://www.w3.org/2000/svg";
 
-	function $(id) {
-		return document.getElementById(id);
-	}
+	const $ = staff.$;
 
-	function fmt(key, vars) {
-		return String(t(key)).replace(/\{(\w+)\}/g, (m, k) =>
-			vars && vars[k] !== undefined ? String(vars[k]) : m);
-	}
-
-	function pad(n) {
-		return String(n).padStart(2, "0");
-	}
+	const fmt = staff.fmt;
+	const pad = shell.pad;
+	const publicApi = shell.publicApi;
 
 	/* A name from data in the current language, the other one when missing. */
 	function nameOf(o) {
@@ -299,68 +289,12 @@
 		return (shell.lang() === "zh" ? zh || en : en || zh) || "";
 	}
 
-	function h(tag, props, ...children) {
-		const el = document.createElement(tag);
-		for (const [k, v] of Object.entries(props || {})) {
-			if (v === undefined || v === null || v === false) {
-				continue;
-			}
-			if (k === "i18n") {
-				el.dataset.i18n = v;
-				el.textContent = t(v);
-			} else if (k === "text") {
-				el.textContent = v;
-			} else if (k === "on") {
-				for (const [ev, fn] of Object.entries(v)) {
-					el.addEventListener(ev, fn);
-				}
-			} else if (k === "class") {
-				el.className = v;
-			} else if (k === "hidden") {
-				el.hidden = true;
-			} else {
-				el.setAttribute(k, v === true ? "" : v);
-			}
-		}
-		for (const c of children) {
-			if (c !== null && c !== undefined && c !== false) {
-				el.append(c);
-			}
-		}
-		return el;
-	}
+	/* The DOM builder staff.js lends (loaded before this script). */
+	const h = staff.h;
 
 	/* The words of an error answer: the server's own in the current language. */
 	function serverWords(e) {
-		const m = shell.lang() === "zh" ? e.zh || e.en : e.en || e.zh;
-		return m || (e.status === 0 ? t("q_no_service") : t("q_failed"));
-	}
-
-	/* A public call (no session): JSON in and out, errors as {status, code, zh, en}. */
-	async function publicApi(method, path, body) {
-		const opt = { method, headers: {}, cache: "no-store" };
-		if (body !== undefined) {
-			opt.headers["Content-Type"] = "application/json";
-			opt.body = JSON.stringify(body);
-		}
-		let r;
-		try {
-			r = await fetch(path, opt);
-		} catch (e) {
-			throw { status: 0, code: "network", zh: "", en: "" };
-		}
-		let data = null;
-		try {
-			data = await r.json();
-		} catch (e) {
-			data = null;
-		}
-		if (!r.ok) {
-			const err = data && data.error ? data.error : {};
-			throw { status: r.status, code: err.code || "http_" + r.status,
-				zh: err.message_zh || "", en: err.message || "" };
-		}
-		return data;
+		return shell.errorWords(e, "q_no_service", "q_failed");
 	}
 
 	/* "today at 08:30", "tomorrow at 08:30" or the date, in local time. */
@@ -397,12 +331,12 @@
 	};
 
 	function buildCitizen() {
-		return h("section", { id: "queue", class: "q-citizen", hidden: true },
-			h("div", { class: "q-bar" },
+		return h("section", { id: "queue", class: "c-screen", hidden: true },
+			h("div", { class: "c-bar" },
 				h("h2", { i18n: "q_title" }),
-				h("button", { id: "q-large", type: "button", class: "q-tool",
+				h("button", { id: "q-large", type: "button", class: "c-tool",
 					"aria-pressed": "false", on: { click: toggleLarge } }),
-				h("button", { id: "q-home", type: "button", class: "q-tool", i18n: "q_back",
+				h("button", { id: "q-home", type: "button", class: "c-tool", i18n: "q_back",
 					on: { click: () => shell.showHome() } })),
 			h("div", { id: "q-body", class: "q-body" }));
 	}
@@ -539,7 +473,7 @@
 		const d = cz.data;
 		if (!d) {
 			return [h("p", { class: "q-msg", "data-kind": "error", text: serverWords(cz.error || {}) }),
-				h("button", { type: "button", class: "q-main", i18n: "q_retry", on: { click: showList } })];
+				h("button", { type: "button", class: "c-main", i18n: "q_retry", on: { click: showList } })];
 		}
 		if (!d.open || d.paused) {
 			cz.view = "closed";
@@ -564,7 +498,7 @@
 		const paused = !!d.paused && d.open !== false;
 		const next = typeof d.next_open_ms === "number" && d.next_open_ms > 0 ?
 			fmt("q_next_open", { t: openingTime(d.next_open_ms) }) : t("q_next_unknown");
-		return [h("div", { id: "q-closed", class: "q-card q-closed",
+		return [h("div", { id: "q-closed", class: "c-card q-closed",
 			"data-state": paused ? "paused" : "closed" },
 		h("h3", { i18n: paused ? "q_paused_title" : "q_closed_title" }),
 		h("p", { i18n: paused ? "q_paused_msg" : "q_closed_msg" }),
@@ -576,7 +510,7 @@
 		const docs = (shell.lang() === "zh" ? s.documents_zh : s.documents_en) ||
 			s.documents_zh || [];
 		const parts = [h("h3", { class: "q-chosen", text: nameOf(s) }),
-			h("div", { class: "q-card q-docs" },
+			h("div", { class: "c-card q-docs" },
 				h("p", { i18n: docs.length ? "q_docs" : "q_no_docs" }),
 				docs.length ? h("ul", {}, ...docs.map((x) => h("li", { text: x }))) : null)];
 		if (s.priority_lane) {
@@ -595,9 +529,9 @@
 					lane(true, "q_lane_priority", "q_lane_who")));
 		}
 		parts.push(h("div", { class: "q-row" },
-			h("button", { id: "q-take", type: "button", class: "q-main", i18n: "q_take",
+			h("button", { id: "q-take", type: "button", class: "c-main", i18n: "q_take",
 				on: { click: () => issue(false) } }),
-			h("button", { type: "button", class: "q-second", i18n: "q_prev",
+			h("button", { type: "button", class: "c-second", i18n: "q_prev",
 				on: { click: showList } })));
 		return parts;
 	}
@@ -606,7 +540,7 @@
 		const k = cz.ticket || {};
 		const ahead = Number(k.ahead) || 0;
 		clearInterval(cz.refresh);
-		return [h("div", { id: "q-ticket", class: "q-card q-ticket",
+		return [h("div", { id: "q-ticket", class: "c-card q-ticket",
 			"data-on-screen": cz.onScreen ? "true" : "false" },
 		h("p", { class: "q-ticket-service", text: nameOf(k) }),
 		h("p", { class: "q-ticket-label", i18n: "q_your_number" }),
@@ -616,7 +550,7 @@
 			text: ahead > 0 ? fmt("q_ahead", { n: ahead }) : t("q_ahead_none") }),
 		h("p", { class: "q-help", i18n: cz.onScreen ? "q_on_screen" : "q_take_slip" })),
 		h("div", { class: "q-row" },
-			h("button", { id: "q-done", type: "button", class: "q-main", i18n: "q_done",
+			h("button", { id: "q-done", type: "button", class: "c-main", i18n: "q_done",
 				on: { click: () => shell.resetHome() } }),
 			h("span", { id: "q-returning", class: "q-returning",
 				text: fmt("q_returning", { n: Math.ceil((cz.backAt - Date.now()) / 1000) }) }))];
@@ -625,15 +559,15 @@
 	function errorView() {
 		const e = cz.error || {};
 		const printer = /^printer_/.test(e.code || "");
-		return [h("div", { id: "q-error", class: "q-card q-error", "data-code": e.code || "" },
+		return [h("div", { id: "q-error", class: "c-card q-error", "data-code": e.code || "" },
 			h("p", { id: "q-error-msg", class: "q-msg", "data-kind": "error", text: serverWords(e) })),
 		h("div", { class: "q-row" },
-			printer ? h("button", { id: "q-show", type: "button", class: "q-main",
+			printer ? h("button", { id: "q-show", type: "button", class: "c-main",
 				on: { click: () => issue(true) } },
 			h("span", { text: t("q_show_screen") }),
 			shell.lang() === "zh" ? h("span", { class: "q-btn-sub", lang: "en",
 				text: shell.strings.en.q_show_screen }) : null) : null,
-			h("button", { id: "q-retry", type: "button", class: printer ? "q-second" : "q-main",
+			h("button", { id: "q-retry", type: "button", class: printer ? "c-second" : "c-main",
 				on: { click: () => (printer ? issue(false) : showList()) } },
 			h("span", { text: t("q_retry") }),
 			shell.lang() === "zh" ? h("span", { class: "q-btn-sub", lang: "en",
@@ -656,7 +590,7 @@
 		} else if (cz.view === "confirm") {
 			parts = confirmView();
 		} else if (cz.view === "printing") {
-			parts = [h("div", { id: "q-printing", class: "q-card q-printing" },
+			parts = [h("div", { id: "q-printing", class: "c-card q-printing" },
 				h("p", { class: "q-printing-title", i18n: "q_printing" }),
 				h("p", { i18n: "q_printing_help" }))];
 		} else if (cz.view === "ticket") {
@@ -1221,66 +1155,8 @@
 		}
 	}
 
-	function svg(tag, attrs, ...children) {
-		const el = document.createElementNS(svgNs, tag);
-		for (const [k, v] of Object.entries(attrs || {})) {
-			el.setAttribute(k, String(v));
-		}
-		for (const c of children) {
-			if (typeof c === "string") {
-				el.append(document.createTextNode(c));
-			} else if (c) {
-				el.append(c);
-			}
-		}
-		return el;
-	}
-
-	/*
-	 * A horizontal bar chart: one row per item, one bar per series, the
-	 * value written at the bar's end. rows: [{label, values: [..], note}];
-	 * series: [{key, cls}]; show(v) formats a value.
-	 */
-	function barChart(id, titleKey, rows, series, show) {
-		const LABEL_W = 220;
-		const BAR_W = 520;
-		const BAR_H = 22;
-		const GAP = 6;
-		const ROW_H = series.length * (BAR_H + 4) + GAP * 2;
-		const max = Math.max(1e-9, ...rows.flatMap((r) => r.values.map((v) => v || 0)));
-		const height = rows.length * ROW_H + 36;
-		const width = LABEL_W + BAR_W + 120;
-		const chart = svg("svg", { id, class: "q-chart", viewBox: `0 0 ${width} ${height}`,
-			role: "img", "aria-label": t(titleKey) });
-		rows.forEach((r, i) => {
-			const y0 = i * ROW_H + GAP;
-			chart.append(svg("text", { x: LABEL_W - 12, y: y0 + ROW_H / 2, class: "q-chart-label",
-				"text-anchor": "end", "dominant-baseline": "middle" }, r.label));
-			series.forEach((s, j) => {
-				const v = r.values[j];
-				const y = y0 + j * (BAR_H + 4);
-				if (v === null || v === undefined) {
-					chart.append(svg("text", { x: LABEL_W + 8, y: y + BAR_H / 2,
-						class: "q-chart-value q-nodata", "dominant-baseline": "middle" },
-					t("q_stats_nodata")));
-					return;
-				}
-				const w = Math.max(2, Math.round(v / max * BAR_W));
-				chart.append(svg("rect", { x: LABEL_W, y, width: w, height: BAR_H, rx: 3,
-					class: "q-bar " + s.cls }),
-				svg("text", { x: LABEL_W + w + 8, y: y + BAR_H / 2, class: "q-chart-value",
-					"dominant-baseline": "middle" }, show(v)));
-			});
-		});
-		const ly = rows.length * ROW_H + 20;
-		series.forEach((s, j) => {
-			const x = LABEL_W + j * 200;
-			chart.append(svg("rect", { x, y: ly - 8, width: 16, height: 16, class: "q-bar " + s.cls }),
-				svg("text", { x: x + 24, y: ly, class: "q-chart-legend", "dominant-baseline": "middle" },
-					t(s.key)));
-		});
-		return h("figure", { class: "s-card q-figure" }, h("figcaption", { i18n: titleKey }), chart);
-	}
+	/* The bar chart staff.js lends (also used by the work-order figures). */
+	const barChart = staff.barChart;
 
 	/* A figure as a number, or null for no data (the API sends -1). */
 	function num(o, key) {

@@ -44,8 +44,9 @@
 		role_system: "系统",
 		s_users: "用户管理",
 		s_audit: "审计日志",
-		s_intro_supervisor: "请选择要使用的功能。工单处理功能尚未安装在本机固件中。",
-		s_intro_staff: "请选择“窗口叫号”开始叫号。工单处理功能尚未安装，安装后会出现在这里。",
+		s_nodata: "无数据",
+		s_intro_supervisor: "请选择要使用的功能：“工单”处理城市转来的工单，“统计”查看办理情况。",
+		s_intro_staff: "请选择“工单”处理城市转来的工单，或选择“窗口叫号”开始叫号。",
 		s_intro_technician:
 			"请点“设备状态”查看显示屏、数据库、网络和设备证书。其他维护仍在设备命令行进行：hotline-edge admin help。",
 		s_idle_title: "即将自动退出",
@@ -128,9 +129,10 @@
 		role_system: "System",
 		s_users: "Users",
 		s_audit: "Audit log",
-		s_intro_supervisor: "Choose what to open. Handling work orders is not installed in this firmware yet.",
+		s_nodata: "no data",
+		s_intro_supervisor: "Choose what to open: “Work orders” to handle the orders the city transfers, “Dashboard” for the figures.",
 		s_intro_staff:
-			"Open “Window” to call tickets. Handling work orders is not installed yet; it will appear here when it is.",
+			"Open “Work orders” to handle the orders the city transfers, or “Window” to call tickets.",
 		s_intro_technician:
 			"Open “Device” for the display boards, database, network and device certificate. Other maintenance is still on the device's command line: hotline-edge admin help.",
 		s_idle_title: "Logging out soon",
@@ -280,9 +282,7 @@
 		}
 	}
 
-	function pad(n) {
-		return String(n).padStart(2, "0");
-	}
+	const pad = shell.pad;
 
 	function when(ms) {
 		const d = new Date(ms);
@@ -332,7 +332,11 @@
 	 */
 	async function api(method, path, body) {
 		const opt = { method, headers: {}, cache: "no-store", credentials: "same-origin" };
-		if (body !== undefined) {
+		if (body instanceof Blob) {
+			/* a file sent as it is (an attachment), typed by the browser */
+			opt.headers["Content-Type"] = body.type || "application/octet-stream";
+			opt.body = body;
+		} else if (body !== undefined) {
 			opt.headers["Content-Type"] = "application/json";
 			opt.body = JSON.stringify(body);
 		}
@@ -461,6 +465,8 @@
 	}
 
 	function buildHome() {
+		const tabButton = (x) => h("button", { type: "button", class: "sh-tab",
+			"data-tab": x.tab, i18n: x.key, on: { click: () => openTab(x.tab) } });
 		return h("section", { id: "staff-home", class: "staff", hidden: true },
 			h("div", { class: "sh-bar" },
 				h("span", { class: "sh-who" },
@@ -470,12 +476,12 @@
 				h("button", { id: "sh-logout", type: "button", class: "s-secondary", i18n: "s_logout",
 					on: { click: () => logout(false) } })),
 			h("nav", { id: "sh-nav", class: "sh-nav", hidden: true },
+				...extraTabs.filter((x) => x.first).map(tabButton),
 				h("button", { type: "button", class: "sh-tab", "data-tab": "users", i18n: "s_users",
 					on: { click: () => openTab("users") } }),
 				h("button", { type: "button", class: "sh-tab", "data-tab": "audit", i18n: "s_audit",
 					on: { click: () => openTab("audit") } }),
-				...extraTabs.map((x) => h("button", { type: "button", class: "sh-tab",
-					"data-tab": x.tab, i18n: x.key, on: { click: () => openTab(x.tab) } }))),
+				...extraTabs.filter((x) => !x.first).map(tabButton)),
 			h("p", { id: "sh-intro", class: "sh-intro" }),
 			buildUsers(),
 			buildAudit(),
@@ -877,6 +883,71 @@
 		}
 	}
 
+	/* ---- charts (SVG drawn by hand; the queue and work-order figures) ---- */
+
+	const SVG_NS = "http://www.w3.org/2000/svg";
+
+	function svg(tag, attrs, ...children) {
+		const el = document.createElementNS(SVG_NS, tag);
+		for (const [k, v] of Object.entries(attrs || {})) {
+			el.setAttribute(k, String(v));
+		}
+		for (const c of children) {
+			if (typeof c === "string") {
+				el.append(document.createTextNode(c));
+			} else if (c) {
+				el.append(c);
+			}
+		}
+		return el;
+	}
+
+	/*
+	 * A horizontal bar chart: one row per item, one bar per series, the
+	 * value written at the bar's end. rows: [{label, values: [..], note}];
+	 * series: [{key, cls}]; show(v) formats a value.
+	 */
+	function barChart(id, titleKey, rows, series, show) {
+		const LABEL_W = 220;
+		const BAR_W = 520;
+		const BAR_H = 22;
+		const GAP = 6;
+		const ROW_H = series.length * (BAR_H + 4) + GAP * 2;
+		const max = Math.max(1e-9, ...rows.flatMap((r) => r.values.map((v) => v || 0)));
+		const height = rows.length * ROW_H + 36;
+		const width = LABEL_W + BAR_W + 120;
+		const chart = svg("svg", { id, class: "s-chart", viewBox: `0 0 ${width} ${height}`,
+			role: "img", "aria-label": t(titleKey) });
+		rows.forEach((r, i) => {
+			const y0 = i * ROW_H + GAP;
+			chart.append(svg("text", { x: LABEL_W - 12, y: y0 + ROW_H / 2, class: "s-chart-label",
+				"text-anchor": "end", "dominant-baseline": "middle" }, r.label));
+			series.forEach((s, j) => {
+				const v = r.values[j];
+				const y = y0 + j * (BAR_H + 4);
+				if (v === null || v === undefined) {
+					chart.append(svg("text", { x: LABEL_W + 8, y: y + BAR_H / 2,
+						class: "s-chart-value s-nodata", "dominant-baseline": "middle" },
+					t("s_nodata")));
+					return;
+				}
+				const w = Math.max(2, Math.round(v / max * BAR_W));
+				chart.append(svg("rect", { x: LABEL_W, y, width: w, height: BAR_H, rx: 3,
+					class: "s-bar " + s.cls }),
+				svg("text", { x: LABEL_W + w + 8, y: y + BAR_H / 2, class: "s-chart-value",
+					"dominant-baseline": "middle" }, show(v)));
+			});
+		});
+		const ly = rows.length * ROW_H + 20;
+		series.forEach((s, j) => {
+			const x = LABEL_W + j * 200;
+			chart.append(svg("rect", { x, y: ly - 8, width: 16, height: 16, class: "s-bar " + s.cls }),
+				svg("text", { x: x + 24, y: ly, class: "s-chart-legend", "dominant-baseline": "middle" },
+					t(s.key)));
+		});
+		return h("figure", { class: "s-card s-figure" }, h("figcaption", { i18n: titleKey }), chart);
+	}
+
 	/* ---- moving between screens ---- */
 
 	function showOnly(id) {
@@ -970,6 +1041,11 @@
 			$("sh-" + x).hidden = true;
 		}
 		renderHome();
+		/* A page that asked to be the first (the work orders) opens at once. */
+		const first = extraTabs.find((x) => x.first && mayOpen(x.tab));
+		if (first) {
+			openTab(first.tab);
+		}
 		activity();
 	}
 
@@ -1162,12 +1238,17 @@
 
 	/*
 	 * What pages added by other scripts may use. addTab({tab, key, roles,
-	 * build, open, render, close}) before DOMContentLoaded: build() returns
-	 * the page's hidden section with id "sh-" + tab; open() runs when its tab
-	 * is chosen, render() after a language switch, close() when it is left.
+	 * build, open, render, close, first}) before DOMContentLoaded: build()
+	 * returns the page's hidden section with id "sh-" + tab; open() runs when
+	 * its tab is chosen, render() after a language switch, close() when it is
+	 * left; the first page with first: true the user may open is opened at
+	 * login. shell, t and $ are there so a page needs only this one object.
 	 */
 	window.kioskStaff = {
 		addTab: (spec) => extraTabs.push(spec),
+		shell,
+		t,
+		$,
 		api,
 		h,
 		say,
@@ -1176,6 +1257,8 @@
 		field,
 		dialog,
 		closeDialog,
+		svg,
+		barChart,
 		when,
 		user: () => (session ? session.user : null),
 	};

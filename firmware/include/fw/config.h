@@ -24,6 +24,18 @@ enum config_display_mode {
 	CONFIG_DISPLAY_TCP, /* Modbus TCP, one port per board: tcp_port_base + window */
 };
 
+/* Which deadline table applies ([orders] deadline_preset, docs/orders.md). */
+enum config_deadline_preset {
+	CONFIG_DEADLINES_NATIONAL = 0, /* immediate / 1 / 3 / 7 working days, extension to 15 */
+	CONFIG_DEADLINES_GUANGDONG,    /* 咨询 2, 求助 10, 建议 10, 投诉/举报 15 */
+};
+
+/* Which day is the first counted working day ([orders] count_from). */
+enum config_count_from {
+	CONFIG_COUNT_NEXT_DAY = 0, /* the working day after receipt */
+	CONFIG_COUNT_RECEIPT_DAY,  /* the day of receipt itself (含本数) */
+};
+
 struct fw_config {
 	/* [device] */
 	char office_name[CONFIG_STR_MAX];
@@ -70,6 +82,14 @@ struct fw_config {
 	int display_timeout_ms;
 	int display_brightness;
 	bool display_audio;
+	/* [orders] work orders and walk-in requests (docs/orders.md) */
+	enum config_deadline_preset orders_deadline_preset;
+	enum config_count_from orders_count_from;
+	char orders_rules_file[CONFIG_STR_MAX]; /* "": the preset's table */
+	int orders_sign_for_days;		/* working days to sign for (签收) */
+	int orders_due_soon_days;		/* working days ahead flagged due soon */
+	int orders_repeat_window_days;		/* days a similar request counts as repeat */
+	int orders_attachment_max_kb;
 };
 
 /* Fill cfg with the built-in defaults. */

@@ -147,6 +147,25 @@ int pii_contact_mark_acked(sqlite3 *db, int64_t id);
  */
 int pii_retention_purge(sqlite3 *db, int64_t now_ms, int retention_days);
 
+/* Bytes of a contact tag (pii_contact_tag). */
+#define PII_TAG_BYTES 32
+
+/*
+ * A keyed tag of a phone number, for finding requests from the same
+ * citizen without decrypting anything: HMAC-SHA256 of the normalised
+ * number under a key derived from the data key (HMAC-SHA256 of the data
+ * key over "hotline-edge/pii/contact-tag/v1"). Normalised: only the digits,
+ * and a leading +86 / 0086 country code dropped, so "+86 138 1234 5678",
+ * "138-1234-5678" and "13812345678" give the same tag. Equal numbers give
+ * equal tags on this database; without the key a tag reveals nothing (it
+ * cannot be checked against guessed numbers).
+ * @retval 0 out filled
+ * @retval -EINVAL NULL, empty or not a valid phone number (pii_mask_phone)
+ * @retval -ENOKEY the keys are not loaded
+ * @retval -EIO the HMAC failed
+ */
+int pii_contact_tag(const char *phone, uint8_t out[PII_TAG_BYTES]);
+
 /*
  * Masking. Each writes a NUL-terminated masked form of a UTF-8 string to
  * out; "" gives "". Masked characters become one '*' each.

@@ -47,4 +47,27 @@ int rng_mbedtls(void *ctx, unsigned char *buf, size_t len);
  */
 int rng_uuid(char out[RNG_UUID_LEN + 1]);
 
+/*
+ * The characters of a code a person reads off a slip or a screen and types
+ * back (lookup codes of tickets, requests and work orders): digits and
+ * capitals without 0/O and 1/I/L, which people confuse. 31 symbols.
+ */
+#define RNG_CODE_ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+/*
+ * len random characters of RNG_CODE_ALPHABET, each equally likely, and a
+ * NUL: out holds len + 1 bytes. 8 characters give about 2^39 codes.
+ * @retval 0, -EINVAL out is NULL, -EIO as rng_bytes() (out is then "")
+ */
+int rng_code(char *out, size_t len);
+
+/*
+ * Check a code a person typed: exactly len characters of RNG_CODE_ALPHABET,
+ * small letters accepted as capitals. Writes it in capitals and a NUL to out
+ * (len + 1 bytes) when it is one; out may be in itself.
+ * @retval 0 a code's shape (it may still not exist)
+ * @retval -EINVAL NULL, another length or a character outside the alphabet
+ */
+int rng_code_parse(const char *in, size_t len, char *out);
+
 #endif /* FW_RNG_H */

@@ -143,6 +143,29 @@ int store_checkpoint(sqlite3 *db);
 int store_err(sqlite3 *db, int rc, const char *what);
 
 /*
+ * Prepare one statement (sqlite3_prepare_v2). A failure is translated and
+ * logged once by store_err() with the start of the SQL, so callers only
+ * pass the errno on.
+ * @retval 0 *st is ready (finalize it); else *st is NULL and a store_err() errno
+ * @retval -EINVAL db or sql is NULL
+ */
+int store_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+
+/*
+ * Step a statement once (SQLITE_DONE or SQLITE_ROW both count as done) and
+ * finalize it, whatever the result: for INSERT/UPDATE/DELETE.
+ * @retval 0 or the store_err() errno (logged with what)
+ */
+int store_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
+
+/* Column i as an integer, 0 when it is NULL (times in ms, counts). */
+int64_t store_col_ms(sqlite3_stmt *st, int i);
+
+/* Column i as text copied into buf (always NUL-terminated, cut at cap - 1
+ * bytes); "" when it is NULL. cap must be > 0. */
+void store_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap);
+
+/*
  * Read a meta value (e.g. "db_epoch", "device_id", "created_ms").
  * @retval >=0 length of the value copied to buf (NUL-terminated)
  * @retval -ENOENT no such key

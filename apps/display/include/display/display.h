@@ -153,7 +153,4 @@ int display_wait_idle(struct display *d, int timeout_ms);
  */
 int display_routes_register(struct kiosk *k, struct display *d);
 
-/* The snapshot as the hall display and the stream carry it (caller deletes). NULL: no memory. */
-cJSON *display_snapshot_json(const struct queue_snapshot *s);
-
 #endif /* DISPLAY_DISPLAY_H */

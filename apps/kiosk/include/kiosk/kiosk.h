@@ -26,7 +26,7 @@
 #include "fw/embed.h"
 
 /* Routes the table holds, the server's own included. */
-#define KIOSK_MAX_ROUTES 64
+#define KIOSK_MAX_ROUTES 160
 /* Concurrent connections; one thread each (handlers may block briefly). */
 #define KIOSK_MAX_CONNECTIONS 32
 /* Seconds of inactivity after which a connection is closed. */
@@ -200,6 +200,19 @@ int kiosk_reply_error(struct kiosk_request *req, unsigned status, const char *co
 /* Any bytes (copied) with the given Content-Type. */
 int kiosk_reply(struct kiosk_request *req, unsigned status, const char *mime, const void *data,
 		size_t len);
+/*
+ * Like kiosk_reply_json() but consumes o (deleted whether or not the reply
+ * was made), so a handler can build and answer in one line.
+ * @retval -ENOMEM o is NULL (building it ran out of memory); else as above
+ */
+int kiosk_reply_obj(struct kiosk_request *req, unsigned status, cJSON *o);
+
+/*
+ * The name of one enum kiosk_role bit as audit entries and actors spell it:
+ * "staff", "supervisor", "technician"; "citizen" for 0 (no session) or any
+ * other value. Never NULL.
+ */
+const char *kiosk_role_name(unsigned role);
 
 /*
  * Answer with a server-sent event stream (text/event-stream) subscribed to
@@ -239,5 +252,13 @@ const char *kiosk_req_query(const struct kiosk_request *req, const char *key);
 
 /* The body parsed as JSON (caller frees with cJSON_Delete), NULL if empty or invalid. */
 cJSON *kiosk_req_json(const struct kiosk_request *req);
+
+/*
+ * The body parsed as a JSON object (caller frees with cJSON_Delete). When it
+ * is empty, not JSON or not an object, answers 400 "bad_json" (in English
+ * and Chinese), stores that reply's result in *ret (what the handler should
+ * return) and returns NULL.
+ */
+cJSON *kiosk_req_object(struct kiosk_request *req, int *ret);
 
 #endif /* KIOSK_KIOSK_H */

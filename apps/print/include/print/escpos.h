@@ -83,4 +83,15 @@ void escpos_qr(struct escpos *e, const void *data, size_t len, int module, enum 
 /* GS V 66 n: feed n dots past the print position, then a partial cut. */
 void escpos_cut(struct escpos *e, int feed);
 
+/*
+ * The frame every slip shares (queue ticket, request receipt, work order):
+ * escpos_begin(), then reset, Chinese mode and centred text.
+ */
+void escpos_job_begin(struct escpos *e, uint8_t *buf, size_t cap);
+/*
+ * Two blank lines, a partial cut `feed` dots further, then escpos_end().
+ * @retval as escpos_end()
+ */
+int escpos_job_end(struct escpos *e, int feed);
+
 #endif /* PRINT_ESCPOS_H */

@@ -57,4 +57,21 @@ int print_ticket_render(const struct print_ticket *t, uint8_t *buf, size_t cap);
  */
 int print_ticket(struct hal_printer *p, const struct print_ticket *t);
 
+/*
+ * The two halves of printing any slip, shared by the ticket, the request
+ * receipt and the work-order slip. `what` names the slip in the log
+ * ("ticket A012"); every failure is logged once, here.
+ *
+ * print_ready(): the printer's status, asked before a job is sent (a faulty
+ * printer gets nothing). Paper low is ready (and logged).
+ * @retval 0 ready; -ENOSPC paper out, -EBUSY cover open, -ENODEV offline,
+ *         -EIO another fault or the status cannot be read
+ * print_send(): hand one rendered job to the printer, which confirms it.
+ * @retval 0 printed; -ENOSPC, -EBUSY, -ENODEV, -ETIMEDOUT as the printer
+ *         said, -EIO for anything else
+ * The printer must not be NULL (callers decide what a missing one means).
+ */
+int print_ready(struct hal_printer *p, const char *what);
+int print_send(struct hal_printer *p, const uint8_t *job, size_t len, const char *what);
+
 #endif /* PRINT_TICKET_H */

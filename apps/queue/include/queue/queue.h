@@ -209,6 +209,27 @@ int queue_open_state(struct queue *q, struct queue_open_state *out);
 int queue_issue(struct queue *q, const struct queue_actor *who, int service_id, bool priority,
 		bool print, struct queue_ticket *out, int *print_err);
 
+/*
+ * Issue a ticket aimed at one window (a citizen who comes about a matter a
+ * window already handles): like queue_issue(), but the ticket waits for
+ * window_no only (target_window, called there before anything else) and
+ * carries note (free text, stays on the device). service_id 0 takes the
+ * window's first service. Same printing rule and returns as queue_issue(),
+ * plus -ENOENT no such window or service, -EINVAL a note too long or not
+ * UTF-8.
+ */
+int queue_issue_to_window(struct queue *q, const struct queue_actor *who, int service_id,
+			  int window_no, const char *note, bool print, struct queue_ticket *out,
+			  int *print_err);
+
+/*
+ * Find a ticket by its lookup code (8 characters, case-insensitive) or by
+ * its number ("A012", today's service day only). With today_only, a ticket
+ * found by code must also belong to today's service day.
+ * @retval 0 *out filled, -ENOENT none, -EINVAL a key of neither shape, <0 storage
+ */
+int queue_ticket_find(struct queue *q, const char *key, bool today_only, struct queue_ticket *out);
+
 /* Print again a ticket of today by number ("A012"); audited.
  * @retval 0, -ENOENT, -ECANCELED (*print_err as above) */
 int queue_reprint(struct queue *q, const struct queue_actor *who, const char *number,
@@ -357,6 +378,11 @@ int queue_stats(struct queue *q, const char *day, struct queue_stats *out);
 int64_t queue_percentile(int64_t *v, size_t n, int pct);
 
 /* ---- HTTP ---- */
+
+/* A snapshot as GET /api/v1/queue/snapshot and the hall display's stream
+ * carry it (docs/queue.md). Caller deletes; NULL when out of memory. */
+struct cJSON;
+struct cJSON *queue_snapshot_json(const struct queue_snapshot *s);
 
 /*
  * Add the queue's routes (docs/queue.md, docs/local-api.md) to k before
