@@ -504,6 +504,55 @@ static const char schema_v8[] =
 	");"
 	"CREATE INDEX ratings_day ON ratings (day);";
 
+/*
+ * Version 9: the sync worker's state (apps/sync, docs/sync-protocol.md
+ * "Appliance side"). sync_parked: events the city rejected, with its
+ * reason, for the technician (they count as done for the outbox).
+ * sync_conflicts: downloaded items that could not be applied, kept whole
+ * for staff. sync_pending_apply: calendar years of committed pages waiting
+ * for their import. sync_clock: the city's clock when it differed from the
+ * device's by more than 2 minutes (deadline evidence). The download cursor
+ * and the last successful sync live in meta (sync_cursor, sync_last_ok_ms).
+ */
+static const char schema_v9[] =
+	"CREATE TABLE sync_parked ("
+	" seq INTEGER PRIMARY KEY,"
+	" event_id TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" code TEXT NOT NULL,"
+	" message TEXT NOT NULL DEFAULT '',"
+	" message_zh TEXT NOT NULL DEFAULT '',"
+	" parked_ms INTEGER NOT NULL"
+	");"
+	"CREATE TABLE sync_conflicts ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" cursor TEXT NOT NULL,"
+	" item_id TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" code TEXT NOT NULL,"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" reason_zh TEXT NOT NULL DEFAULT '',"
+	" item TEXT NOT NULL,"
+	" at_ms INTEGER NOT NULL,"
+	" resolved_ms INTEGER,"
+	" resolved_by TEXT"
+	");"
+	"CREATE INDEX sync_conflicts_open ON sync_conflicts (id) WHERE resolved_ms IS NULL;"
+	"CREATE TABLE sync_pending_apply ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" cursor TEXT NOT NULL,"
+	" item TEXT NOT NULL,"
+	" at_ms INTEGER NOT NULL"
+	");"
+	"CREATE TABLE sync_clock ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" city_ms INTEGER NOT NULL,"
+	" wall_ms INTEGER NOT NULL,"
+	" mono_ms INTEGER NOT NULL,"
+	" offset_ms INTEGER NOT NULL,"
+	" rtt_ms INTEGER NOT NULL"
+	");";
+
 const struct store_migration store_migrations[] = {
 	{ 1, "meta and outbox", schema_v1, schema_v1_meta },
 	{ 2, "audit log", schema_v2, NULL },
@@ -513,6 +562,7 @@ const struct store_migration store_migrations[] = {
 	{ 6, "working-day calendar", schema_v6, NULL },
 	{ 7, "work orders", schema_v7, NULL },
 	{ 8, "walk-in requests and ratings", schema_v8, NULL },
+	{ 9, "sync state", schema_v9, NULL },
 };
 const int store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);
 

@@ -1,10 +1,12 @@
 /*
  * citysim: the reference city platform, for tests, demos and running the
- * appliance by hand. This first part is the transport every endpoint of
- * the sync protocol will use: an mbedTLS TLS 1.2 server that requires a
- * client certificate signed by the configured CA, keep-alive HTTP/1.1
- * (requests parsed with http-parser), JSON answers from a route table, and
- * one log line per request naming the device (its certificate's CN).
+ * appliance by hand (docs/citysim.md). This file is the server: an mbedTLS
+ * TLS 1.2 server that requires a client certificate signed by the
+ * configured CA, keep-alive HTTP/1.1 (requests parsed with http-parser),
+ * the sync protocol's endpoints (api.c) over citysim's SQLite store
+ * (store.c), and one log line per request naming the device (its
+ * certificate's CN). `citysim COMMAND ...` runs a subcommand instead
+ * (cli.c); --status-port adds the status page (status.c).
  *
  * One thread per connection (at most --max-conns); the main thread
  * accepts. Sessions resume by ticket or by session id. SIGTERM or SIGINT
@@ -12,7 +14,9 @@
  *
  * Usage: citysim --cert FILE --key FILE --ca FILE [--listen ADDR:PORT]
  *        [--port-file FILE] [--log FILE] [--idle-timeout-ms N]
- *        [--max-conns N] [--ticket-lifetime-s N]
+ *        [--max-conns N] [--ticket-lifetime-s N] [--data DIR]
+ *        [--reject-type TYPE]... [--status-port N] [--status-port-file FILE]
+ *    or: citysim COMMAND --data DIR ... (docs/citysim.md)
  */
 #include <errno.h>
 #include <limits.h>
@@ -45,6 +49,8 @@
 #include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
+#include "citysim.h"
+
 #define READ_SLICE_MS	 200
 #define HANDSHAKE_MAX_MS 10000
 #define URL_MAX		 1024
@@ -62,6 +68,9 @@ struct options {
 	int idle_ms;
 	int max_conns;
 	int ticket_lifetime_s;
+	const char *data_dir;
+	int status_port; /* -1: no status page */
+	const char *status_port_file;
 };
 
 static struct options opt = {
@@ -70,7 +79,10 @@ static struct options opt = {
 	.idle_ms = 30000,
 	.max_conns = 16,
 	.ticket_lifetime_s = 3600,
+	.status_port = -1,
 };
+
+static struct cs_store store;
 
 static volatile sig_atomic_t stopping;
 
@@ -127,78 +139,7 @@ static const char *tls_err(int ret, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- routes -------------------------------------------------------------- */
-
-struct request {
-	char method[16];
-	char path[URL_MAX]; /* without the query */
-	const char *body;
-	size_t body_len;
-	const char *cn; /* the device, from its certificate */
-};
-
-struct reply {
-	int status;
-	cJSON *json; /* owned; sent and freed by the caller */
-};
-
-typedef void (*route_fn)(const struct request *rq, struct reply *rp);
-
-static void route_time(const struct request *rq, struct reply *rp)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rp->status = 200;
-	rp->json = cJSON_CreateObject();
-	cJSON_AddNumberToObject(rp->json, "now_ms",
-				(double)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
-}
-
-/* The protocol's endpoints (docs/sync-protocol.md) are added here. */
-static const struct route {
-	const char *method;
-	const char *path;
-	route_fn fn;
-} routes[] = {
-	{ "GET", "/api/v1/time", route_time },
-};
-
-/* {"error": {"code", "message", "message_zh"}} (docs/sync-protocol.md, "Errors"). */
-static void error_reply(struct reply *rp, int status, const char *code, const char *msg,
-			const char *msg_zh)
-{
-	cJSON *err;
-
-	rp->status = status;
-	rp->json = cJSON_CreateObject();
-	err = cJSON_AddObjectToObject(rp->json, "error");
-	cJSON_AddStringToObject(err, "code", code);
-	cJSON_AddStringToObject(err, "message", msg);
-	cJSON_AddStringToObject(err, "message_zh", msg_zh);
-}
-
-static void dispatch(const struct request *rq, struct reply *rp)
-{
-	bool path_known = false;
-
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, rq->path) != 0) {
-			continue;
-		}
-		path_known = true;
-		if (strcmp(routes[i].method, rq->method) == 0) {
-			routes[i].fn(rq, rp);
-			return;
-		}
-	}
-	if (path_known) {
-		error_reply(rp, 405, "method_not_allowed",
-			    "this endpoint does not take that method", "该接口不支持此方法");
-	} else {
-		error_reply(rp, 404, "not_found", "no such endpoint", "没有这个接口");
-	}
-}
+/* ---- answers ------------------------------------------------------------ */
 
 static const char *status_text(int status)
 {
@@ -209,10 +150,18 @@ static const char *status_text(int status)
 		return "Bad Request";
 	case 404:
 		return "Not Found";
+	case 403:
+		return "Forbidden";
 	case 405:
 		return "Method Not Allowed";
 	case 413:
 		return "Payload Too Large";
+	case 426:
+		return "Upgrade Required";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return "Error";
 	}
@@ -236,6 +185,15 @@ struct conn {
 	size_t body_len;
 	bool body_too_big;
 	bool done;
+	/* the headers we read: X-Hotline-Protocol, X-Body-SHA256 */
+	char field[32];
+	size_t field_len;
+	bool field_long;
+	int which; /* 0 none, 1 protocol, 2 body hash */
+	char protocol[16];
+	bool has_protocol;
+	char sha[80];
+	bool has_sha;
 };
 
 static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -281,6 +239,63 @@ static int on_url(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
+static int on_header_field(http_parser *hp, const char *at, size_t len)
+{
+	struct conn *c = hp->data;
+
+	if (c->which != 0 || c->field_len == SIZE_MAX) {
+		/* a value came before: a new field starts */
+		c->which = 0;
+		c->field_len = 0;
+		c->field_long = false;
+	}
+	if (len > sizeof(c->field) - 1 - c->field_len) {
+		c->field_long = true;
+		return 0;
+	}
+	memcpy(c->field + c->field_len, at, len);
+	c->field_len += len;
+	c->field[c->field_len] = '\0';
+	return 0;
+}
+
+/* Append a header's value (bounded: too long is kept as an invalid value). */
+static void value_append(char *buf, size_t cap, const char *at, size_t len)
+{
+	size_t have = strlen(buf);
+
+	if (len > cap - 1 - have) {
+		len = cap - 1 - have;
+	}
+	memcpy(buf + have, at, len);
+	buf[have + len] = '\0';
+}
+
+static int on_header_value(http_parser *hp, const char *at, size_t len)
+{
+	struct conn *c = hp->data;
+
+	if (c->which == 0 && c->field_len != SIZE_MAX) {
+		if (!c->field_long && strcasecmp(c->field, "X-Hotline-Protocol") == 0) {
+			c->which = 1;
+			c->has_protocol = true;
+			c->protocol[0] = '\0';
+		} else if (!c->field_long && strcasecmp(c->field, "X-Body-SHA256") == 0) {
+			c->which = 2;
+			c->has_sha = true;
+			c->sha[0] = '\0';
+		} else {
+			c->which = 3;
+		}
+	}
+	if (c->which == 1) {
+		value_append(c->protocol, sizeof(c->protocol), at, len);
+	} else if (c->which == 2) {
+		value_append(c->sha, sizeof(c->sha), at, len);
+	}
+	return 0;
+}
+
 static int on_body(http_parser *hp, const char *at, size_t len)
 {
 	struct conn *c = hp->data;
@@ -305,6 +320,8 @@ static int on_message_complete(http_parser *hp)
 
 static const http_parser_settings req_settings = {
 	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
 	.on_body = on_body,
 	.on_message_complete = on_message_complete,
 };
@@ -319,6 +336,11 @@ static void request_reset(struct conn *c)
 	c->body_len = 0;
 	c->body_too_big = false;
 	c->done = false;
+	c->which = 0;
+	c->field_len = 0;
+	c->field_long = false;
+	c->has_protocol = false;
+	c->has_sha = false;
 }
 
 static int write_all(struct conn *c, const char *buf, size_t len)
@@ -342,7 +364,7 @@ static int write_all(struct conn *c, const char *buf, size_t len)
 	return 0;
 }
 
-static int send_reply(struct conn *c, const struct reply *rp, bool keep_alive)
+static int send_reply(struct conn *c, const struct cs_reply *rp, bool keep_alive)
 {
 	char *json = cJSON_PrintUnformatted(rp->json);
 	char head[256];
@@ -368,26 +390,30 @@ static int send_reply(struct conn *c, const struct reply *rp, bool keep_alive)
 /* Answer the parsed request. @retval 0 keep going, else close. */
 static int answer(struct conn *c, bool resumed)
 {
-	struct request rq = { .body = c->body, .body_len = c->body_len, .cn = c->cn };
-	struct reply rp = { 0 };
+	struct cs_request rq = { .body = c->body, .body_len = c->body_len, .cn = c->cn };
+	struct cs_reply rp = { 0 };
 	bool keep = http_should_keep_alive(&c->hp) != 0;
 	char *q;
 	int ret;
 
 	snprintf(rq.method, sizeof(rq.method), "%s", http_method_str(c->hp.method));
 	snprintf(rq.path, sizeof(rq.path), "%s", c->url);
+	rq.query = "";
 	q = strchr(rq.path, '?');
 	if (q != NULL) {
 		*q = '\0';
+		rq.query = q + 1;
 	}
+	rq.protocol = c->has_protocol ? c->protocol : NULL;
+	rq.body_sha256 = c->has_sha ? c->sha : NULL;
 	if (c->url_too_long) {
-		error_reply(&rp, 400, "bad_request", "the path is too long", "路径过长");
+		cs_error_reply(&rp, 400, "bad_request", "the path is too long", "路径过长");
 		keep = false;
 	} else if (c->body_too_big) {
-		error_reply(&rp, 413, "too_large", "the body is too large", "请求体过大");
+		cs_error_reply(&rp, 413, "too_large", "the body is too large", "请求体过大");
 		keep = false;
 	} else {
-		dispatch(&rq, &rp);
+		cs_api_dispatch(&rq, &rp);
 	}
 	logf_("conn=%lu cn=%s %s %s %d %s", c->id, c->cn, rq.method, rq.path, rp.status,
 	      resumed ? "resumed" : "full");
@@ -431,12 +457,12 @@ static void serve(struct conn *c, bool resumed)
 
 			off += used;
 			if (he != HPE_OK && he != HPE_PAUSED) {
-				struct reply rp = { 0 };
+				struct cs_reply rp = { 0 };
 
 				logf_("conn=%lu cn=%s bad request: %s", c->id, c->cn,
 				      http_errno_name(he));
-				error_reply(&rp, 400, "bad_request", "malformed HTTP request",
-					    "HTTP请求格式错误");
+				cs_error_reply(&rp, 400, "bad_request", "malformed HTTP request",
+					       "HTTP请求格式错误");
 				send_reply(c, &rp, false);
 				cJSON_Delete(rp.json);
 				goto out_close;
@@ -543,7 +569,12 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: citysim --cert FILE --key FILE --ca FILE [--listen ADDR:PORT]\n"
 		   "               [--port-file FILE] [--log FILE] [--idle-timeout-ms N]\n"
-		   "               [--max-conns N] [--ticket-lifetime-s N]\n"
+		   "               [--max-conns N] [--ticket-lifetime-s N] [--data DIR]\n"
+		   "               [--reject-type TYPE]... [--status-port N]\n"
+		   "               [--status-port-file FILE]\n"
+		   "   or: citysim COMMAND --data DIR ... (dispatch, decide-return,\n"
+		   "       decide-extension, notice, visit, recall, calendar, events, status;\n"
+		   "       citysim COMMAND --help)\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8443; port 0: any)\n"
 		   "  --cert, --key       the city's certificate (PEM, chain allowed) and key\n"
 		   "  --ca                the CA that signs device certificates\n"
@@ -551,7 +582,11 @@ static void usage(FILE *f)
 		   "  --log FILE          request log (default: standard error)\n"
 		   "  --idle-timeout-ms N close a connection idle this long (default 30000)\n"
 		   "  --max-conns N       connections served at once (default 16)\n"
-		   "  --ticket-lifetime-s N  TLS session ticket lifetime (default 3600)\n");
+		   "  --ticket-lifetime-s N  TLS session ticket lifetime (default 3600)\n"
+		   "  --data DIR          the city's store (DIR/citysim.db; default: in memory)\n"
+		   "  --reject-type TYPE  reject uploaded events of this type (bad_field; tests)\n"
+		   "  --status-port N     status page on http://127.0.0.1:N/ (0: any port)\n"
+		   "  --status-port-file FILE  write the status page's port there\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -595,6 +630,22 @@ static int parse_args(int argc, char **argv)
 			}
 			snprintf(opt.addr, sizeof(opt.addr), "%.*s", (int)(colon - v), v);
 			snprintf(opt.port, sizeof(opt.port), "%d", port);
+		} else if (strcmp(a, "--data") == 0) {
+			opt.data_dir = v;
+		} else if (strcmp(a, "--reject-type") == 0) {
+			if (cs_api.n_reject_types == CS_REJECT_TYPES_MAX) {
+				fprintf(stderr, "citysim: at most %d --reject-type\n",
+					CS_REJECT_TYPES_MAX);
+				return -1;
+			}
+			cs_api.reject_types[cs_api.n_reject_types++] = v;
+		} else if (strcmp(a, "--status-port") == 0) {
+			if (parse_int(v, 0, 65535, &opt.status_port) != 0) {
+				fprintf(stderr, "citysim: --status-port wants 0..65535\n");
+				return -1;
+			}
+		} else if (strcmp(a, "--status-port-file") == 0) {
+			opt.status_port_file = v;
 		} else if (strcmp(a, "--cert") == 0) {
 			opt.cert = v;
 		} else if (strcmp(a, "--key") == 0) {
@@ -720,7 +771,7 @@ static void tls_teardown(void)
 	mbedtls_entropy_free(&srv.entropy);
 }
 
-static int write_port_file(const char *path, unsigned int port)
+int cs_write_port_file(const char *path, unsigned int port)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -814,6 +865,9 @@ int main(int argc, char **argv)
 	int ret;
 
 	srv.log = stderr;
+	if (argc > 1 && cs_cli_is_command(argv[1])) {
+		return cs_cli_main(argc, argv);
+	}
 	if (parse_args(argc, argv) != 0) {
 		return 2;
 	}
@@ -828,8 +882,19 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (cs_store_open(opt.data_dir, &store) != 0) {
+		return 1;
+	}
+	cs_api.store = &store;
 	if (tls_setup() != 0) {
 		tls_teardown();
+		cs_store_close(&store);
+		return 1;
+	}
+	if (opt.status_port >= 0 &&
+	    cs_status_start(&store, opt.status_port, opt.status_port_file) != 0) {
+		tls_teardown();
+		cs_store_close(&store);
 		return 1;
 	}
 	mbedtls_net_init(&listener);
@@ -845,14 +910,15 @@ int main(int argc, char **argv)
 			       ? ntohs(((struct sockaddr_in *)&bound)->sin_port)
 			       : ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
 	}
-	if (opt.port_file != NULL && write_port_file(opt.port_file, port) != 0) {
+	if (opt.port_file != NULL && cs_write_port_file(opt.port_file, port) != 0) {
 		fprintf(stderr, "citysim: cannot write the port file %s: %s\n", opt.port_file,
 			strerror(errno));
 		mbedtls_net_free(&listener);
 		tls_teardown();
 		return 1;
 	}
-	logf_("listening on %s:%u", opt.addr, port);
+	logf_("listening on %s:%u, store %s", opt.addr, port,
+	      opt.data_dir ? opt.data_dir : "in memory");
 
 	while (!stopping) {
 		struct pollfd pfd = { .fd = listener.fd, .events = POLLIN };
@@ -862,6 +928,9 @@ int main(int argc, char **argv)
 		}
 	}
 	mbedtls_net_free(&listener);
+	if (opt.status_port >= 0) {
+		cs_status_stop();
+	}
 
 	/* Connections see `stopping` within one read slice. */
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -877,6 +946,7 @@ int main(int argc, char **argv)
 	logf_("stopped%s", ret ? " with connections still open" : "");
 	if (ret == 0) {
 		tls_teardown();
+		cs_store_close(&store);
 	}
 	if (ret == 0 && srv.log != stderr) {
 		fclose(srv.log);
