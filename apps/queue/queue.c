@@ -285,6 +285,50 @@ static void deliver(struct queue *q, const struct pending_events *pe)
 	}
 }
 
+/*
+ * Start a change: take the lock, close the service day first when asked
+ * (rollover), open the transaction. On failure the lock is released (and
+ * any rollover events delivered) before returning the error.
+ */
+static int change_begin(struct queue *q, struct pending_events *pe, bool rollover)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (rollover) {
+		ret = queue_rollover_locked(q, pe);
+	}
+	if (ret == 0) {
+		ret = store_begin(q->db);
+	}
+	if (ret < 0) {
+		pthread_mutex_unlock(&q->lock);
+		deliver(q, pe);
+	}
+	return ret;
+}
+
+/*
+ * End a change begun with change_begin(): commit it and queue its event for
+ * the listeners when ret is 0, roll it back otherwise; then release the lock
+ * and deliver the events. @return ret, or the commit's error
+ */
+static int change_end(struct queue *q, struct pending_events *pe, int ret,
+		      enum queue_event_kind kind, const struct queue_ticket *t, int window_no)
+{
+	if (ret == 0) {
+		ret = store_commit(q->db);
+		if (ret == 0) {
+			make_event(q, pe, kind, t, window_no);
+		}
+	} else {
+		store_rollback(q->db);
+	}
+	pthread_mutex_unlock(&q->lock);
+	deliver(q, pe);
+	return ret;
+}
+
 static int audit(struct queue *q, const struct queue_actor *who, const char *action,
 		 const char *target, const char *detail)
 {
@@ -1113,14 +1157,9 @@ int queue_call_next(struct queue *q, const struct queue_actor *who, int window_n
 	int64_t now;
 	int ret;
 
-	pthread_mutex_lock(&q->lock);
-	ret = queue_rollover_locked(q, &pe);
+	ret = change_begin(q, &pe, true);
 	if (ret < 0) {
-		goto out_unlock;
-	}
-	ret = store_begin(q->db);
-	if (ret < 0) {
-		goto out_unlock;
+		return ret;
 	}
 	ret = load_window(q, window_no, &w);
 	if (ret == 0 && w.state != QUEUE_WIN_OPEN) {
@@ -1135,7 +1174,7 @@ int queue_call_next(struct queue *q, const struct queue_actor *who, int window_n
 		ret = choose(q, day, window_no, w.priority_run, out, &prio);
 	}
 	if (ret < 0) {
-		goto out_rollback;
+		goto out;
 	}
 	now = queue_now(q);
 	ret = update_sql(
@@ -1173,20 +1212,8 @@ int queue_call_next(struct queue *q, const struct queue_actor *who, int window_n
 		snprintf(detail, sizeof(detail), "{\"window_no\":%d}", window_no);
 		ret = audit(q, who, "queue.call", out->number, detail);
 	}
-	if (ret < 0) {
-		goto out_rollback;
-	}
-	ret = store_commit(q->db);
-	if (ret == 0) {
-		make_event(q, &pe, QEV_CALLED, out, window_no);
-	}
-	goto out_unlock;
-out_rollback:
-	store_rollback(q->db);
-out_unlock:
-	pthread_mutex_unlock(&q->lock);
-	deliver(q, &pe);
-	return ret;
+out:
+	return change_end(q, &pe, ret, QEV_CALLED, out, window_no);
 }
 
 /*
@@ -1243,10 +1270,9 @@ int queue_act(struct queue *q, const struct queue_actor *who, int window_no,
 	if (act == NULL) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&q->lock);
-	ret = store_begin(q->db);
+	ret = change_begin(q, &pe, false);
 	if (ret < 0) {
-		goto out_unlock;
+		return ret;
 	}
 	queue_today(q, day);
 	ret = load_window(q, window_no, &w);
@@ -1255,7 +1281,7 @@ int queue_act(struct queue *q, const struct queue_actor *who, int window_no,
 					     : current_ticket(q, window_no, out);
 	}
 	if (ret < 0) {
-		goto out_rollback;
+		goto out;
 	}
 	extra[0] = '\0';
 	if (act->from && strcmp(out->state, act->from) != 0) {
@@ -1280,20 +1306,8 @@ int queue_act(struct queue *q, const struct queue_actor *who, int window_no,
 		snprintf(detail, sizeof(detail), "{\"window_no\":%d}", window_no);
 		ret = audit(q, who, act->verb, out->number, detail);
 	}
-	if (ret < 0) {
-		goto out_rollback;
-	}
-	ret = store_commit(q->db);
-	if (ret == 0) {
-		make_event(q, &pe, act->kind, out, window_no);
-	}
-	goto out_unlock;
-out_rollback:
-	store_rollback(q->db);
-out_unlock:
-	pthread_mutex_unlock(&q->lock);
-	deliver(q, &pe);
-	return ret;
+out:
+	return change_end(q, &pe, ret, act->kind, out, window_no);
 }
 
 int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no, int to_service_id,
@@ -1309,10 +1323,9 @@ int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no
 	    (note[0] != '\0' && !queue_text_ok(note, QUEUE_NOTE_MAX - 1))) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&q->lock);
-	ret = store_begin(q->db);
+	ret = change_begin(q, &pe, false);
 	if (ret < 0) {
-		goto out_unlock;
+		return ret;
 	}
 	ret = load_window(q, window_no, &w);
 	if (ret == 0) {
@@ -1327,7 +1340,7 @@ int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no
 		ret = load_window(q, to_window_no, &tw);
 	}
 	if (ret < 0) {
-		goto out_rollback;
+		goto out;
 	}
 	ret = store_prepare(
 		q->db,
@@ -1336,7 +1349,7 @@ int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no
 		"target_window = CASE WHEN ?3 > 0 THEN ?3 ELSE NULL END, note = ?4 WHERE id = ?1",
 		&st);
 	if (ret < 0) {
-		goto out_rollback;
+		goto out;
 	}
 	sqlite3_bind_int64(st, 1, out->id);
 	sqlite3_bind_int(st, 2, to_service_id);
@@ -1357,20 +1370,8 @@ int queue_transfer(struct queue *q, const struct queue_actor *who, int window_no
 		snprintf(detail, sizeof(detail), "{%s}", extra);
 		ret = audit(q, who, "queue.transfer", out->number, detail);
 	}
-	if (ret < 0) {
-		goto out_rollback;
-	}
-	ret = store_commit(q->db);
-	if (ret == 0) {
-		make_event(q, &pe, QEV_TRANSFERRED, out, window_no);
-	}
-	goto out_unlock;
-out_rollback:
-	store_rollback(q->db);
-out_unlock:
-	pthread_mutex_unlock(&q->lock);
-	deliver(q, &pe);
-	return ret;
+out:
+	return change_end(q, &pe, ret, QEV_TRANSFERRED, out, window_no);
 }
 
 int queue_window_set(struct queue *q, const struct queue_actor *who, int window_no,
@@ -1382,10 +1383,9 @@ int queue_window_set(struct queue *q, const struct queue_actor *who, int window_
 	sqlite3_stmt *st;
 	int ret;
 
-	pthread_mutex_lock(&q->lock);
-	ret = store_begin(q->db);
+	ret = change_begin(q, &pe, false);
 	if (ret < 0) {
-		goto out_unlock;
+		return ret;
 	}
 	ret = load_window(q, window_no, &w);
 	if (ret == 0) {
@@ -1393,7 +1393,7 @@ int queue_window_set(struct queue *q, const struct queue_actor *who, int window_
 				    &st);
 	}
 	if (ret < 0) {
-		goto out_rollback;
+		goto out;
 	}
 	sqlite3_bind_int(st, 1, window_no);
 	sqlite3_bind_text(st, 2, queue_window_state_name(state), -1, SQLITE_STATIC);
@@ -1413,20 +1413,8 @@ int queue_window_set(struct queue *q, const struct queue_actor *who, int window_
 		snprintf(target, sizeof(target), "window %d", window_no);
 		ret = audit(q, who, action, target, NULL);
 	}
-	if (ret < 0) {
-		goto out_rollback;
-	}
-	ret = store_commit(q->db);
-	if (ret == 0) {
-		make_event(q, &pe, QEV_WINDOW_CHANGED, NULL, window_no);
-	}
-	goto out_unlock;
-out_rollback:
-	store_rollback(q->db);
-out_unlock:
-	pthread_mutex_unlock(&q->lock);
-	deliver(q, &pe);
-	return ret;
+out:
+	return change_end(q, &pe, ret, QEV_WINDOW_CHANGED, NULL, window_no);
 }
 
 int queue_window_info(struct queue *q, int window_no, struct queue_window_info *out)

@@ -41,6 +41,7 @@
 #include "sync/httpc.h"
 #include "test_app.h"
 #include "test_city.h"
+#include "test_transport.h"
 #include "test_proc.h"
 #include "test_util.h"
 
@@ -51,81 +52,8 @@
 
 static struct test_city_env env;
 
-/* ---- a kernel-socket transport (tests only; the appliance uses lwIP) ----- */
-
-static int fd_send(struct httpc_transport *t, int h, const void *buf, size_t len, int timeout_ms)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		struct pollfd pfd = { .fd = h, .events = POLLOUT };
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			return -ETIMEDOUT;
-		}
-		n = send(h, (const char *)buf + off, len - off, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				continue;
-			}
-			return -errno;
-		}
-		off += (size_t)n;
-	}
-	return (int)len;
-}
-
-static int fd_recv(struct httpc_transport *t, int h, void *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = h, .events = POLLIN };
-
-	for (;;) {
-		int r = poll(&pfd, 1, timeout_ms);
-		ssize_t n;
-
-		if (r == 0) {
-			return -ETIMEDOUT;
-		}
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		n = recv(h, buf, len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-			continue;
-		}
-		return n < 0 ? -errno : (int)n;
-	}
-}
-
-static void fd_close(struct httpc_transport *t, int h)
-{
-	close(h);
-}
-
-static int kernel_open(struct httpc_transport *t, uint32_t ip, uint16_t port, int timeout_ms)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(ip) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		return -errno;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-static const struct httpc_transport_ops kernel_ops = {
-	.open = kernel_open, .send = fd_send, .recv = fd_recv, .close = fd_close
-};
-static struct httpc_transport kernel_transport = { .ops = &kernel_ops };
+/* A kernel-socket transport (tests only; the appliance uses lwIP). */
+static struct httpc_transport kernel_transport = { .ops = &test_kernel_ops };
 
 /* ---- citysim and a client ------------------------------------------------ */
 

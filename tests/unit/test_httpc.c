@@ -41,6 +41,7 @@
 #include "fw/rng.h"
 #include "sync/httpc.h"
 #include "test_city.h"
+#include "test_transport.h"
 #include "test_util.h"
 
 #define CITY_HOST "city.hotline.test"
@@ -84,99 +85,8 @@ static void creds_free(struct creds *cr)
 	mbedtls_pk_free(&cr->key);
 }
 
-/* ---- a kernel-socket transport (tests only; the appliance uses lwIP) ----- */
-
-static int fd_send(struct httpc_transport *t, int h, const void *buf, size_t len, int timeout_ms)
-{
-	int64_t deadline = test_mono_us() + (int64_t)timeout_ms * 1000;
-	size_t off = 0;
-
-	while (off < len) {
-		struct pollfd pfd = { .fd = h, .events = POLLOUT };
-		int left = (int)((deadline - test_mono_us()) / 1000);
-		ssize_t n;
-
-		if (left <= 0 || poll(&pfd, 1, left) == 0) {
-			return -ETIMEDOUT;
-		}
-		n = send(h, (const char *)buf + off, len - off, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				continue;
-			}
-			return -errno;
-		}
-		off += (size_t)n;
-	}
-	return (int)len;
-}
-
-static int fd_recv(struct httpc_transport *t, int h, void *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = h, .events = POLLIN };
-	ssize_t n;
-
-	for (;;) {
-		int r = poll(&pfd, 1, timeout_ms);
-
-		if (r == 0) {
-			return -ETIMEDOUT;
-		}
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		n = recv(h, buf, len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-			continue;
-		}
-		return n < 0 ? -errno : (int)n;
-	}
-}
-
-static void fd_close(struct httpc_transport *t, int h)
-{
-	close(h);
-}
-
-static int kernel_open(struct httpc_transport *t, uint32_t ip, uint16_t port, int timeout_ms)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(ip) };
-	struct pollfd pfd;
-	socklen_t elen = sizeof(int);
-	int err = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		return -errno;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	if (poll(&pfd, 1, timeout_ms) <= 0) {
-		close(fd);
-		return -ETIMEDOUT;
-	}
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-	if (err != 0) {
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-static const struct httpc_transport_ops kernel_ops = {
-	.open = kernel_open,
-	.send = fd_send,
-	.recv = fd_recv,
-	.close = fd_close,
-};
-
-static struct httpc_transport kernel_transport = { .ops = &kernel_ops };
+/* A kernel-socket transport (tests only; the appliance uses lwIP). */
+static struct httpc_transport kernel_transport = { .ops = &test_kernel_ops };
 
 /* ---- the response parser alone ------------------------------------------- */
 
@@ -509,9 +419,9 @@ static int canned_open(struct httpc_transport *t, uint32_t ip, uint16_t port, in
 
 static const struct httpc_transport_ops canned_ops = {
 	.open = canned_open,
-	.send = fd_send,
-	.recv = fd_recv,
-	.close = fd_close,
+	.send = test_fd_send,
+	.recv = test_fd_recv,
+	.close = test_fd_close,
 };
 
 static int canned_setup(void **state)
@@ -1174,7 +1084,7 @@ static void test_nginx_interop(void **state)
 	/* Wait (bounded) until it listens. */
 	t0 = test_mono_us();
 	for (;;) {
-		int fd = kernel_open(NULL, LOOPBACK, port, 200);
+		int fd = test_kernel_open(NULL, LOOPBACK, port, 200);
 
 		if (fd >= 0) {
 			close(fd);
