@@ -63,6 +63,10 @@ static const struct key_def key_table[] = {
 	K("storage", "checkpoint_idle_s", T_INT, storage_checkpoint_idle_s, 1, 3600),
 	K("storage", "journal_limit_kb", T_INT, storage_journal_limit_kb, 64, 1024 * 1024),
 	K("storage", "heap_limit_kb", T_INT, storage_heap_limit_kb, 1024, 1024 * 1024),
+	K("storage", "low_free_mb", T_INT, storage_low_free_mb, 2, 64 * 1024),
+	K("storage", "critical_free_mb", T_INT, storage_critical_free_mb, 1, 32 * 1024),
+	K("storage", "reserve_mb", T_INT, storage_reserve_mb, 0, 4096),
+	K("storage", "stats_quota", T_INT, storage_stats_quota, 100, 10 * 1000 * 1000),
 	K("watchdog", "timeout_s", T_INT, watchdog_timeout_s, 0, 600),
 	K("privacy", "retention_days", T_INT, privacy_retention_days, 1, 3650),
 	K("auth", "lock_after", T_INT, auth_lock_after, 1, 100),
@@ -106,6 +110,10 @@ void config_defaults(struct fw_config *cfg)
 	cfg->storage_checkpoint_idle_s = 30;
 	cfg->storage_journal_limit_kb = 16 * 1024;
 	cfg->storage_heap_limit_kb = 64 * 1024;
+	cfg->storage_low_free_mb = 256;
+	cfg->storage_critical_free_mb = 64;
+	cfg->storage_reserve_mb = 32;
+	cfg->storage_stats_quota = 20000;
 	cfg->watchdog_timeout_s = 15;
 	cfg->privacy_retention_days = 180;
 	cfg->auth_lock_after = 5;
@@ -536,6 +544,13 @@ int config_check(const struct fw_config *cfg, char err[CONFIG_ERR_MAX])
 			 "key 'http.listen': %s is not a loopback address; serving the office "
 			 "LAN must be switched on explicitly with http.allow_lan = true",
 			 cfg->http_listen);
+		return -EINVAL;
+	}
+	if (cfg->storage_critical_free_mb >= cfg->storage_low_free_mb) {
+		snprintf(err, CONFIG_ERR_MAX,
+			 "key 'storage.critical_free_mb': %d is not below 'storage.low_free_mb' "
+			 "(%d); the warning must come before the refusals",
+			 cfg->storage_critical_free_mb, cfg->storage_low_free_mb);
 		return -EINVAL;
 	}
 	any = cfg->uplink_ip || cfg->uplink_netmask || cfg->uplink_gateway;

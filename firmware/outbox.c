@@ -10,14 +10,20 @@
  * written: the type against a fixed alphabet, the payload for size, UTF-8
  * and being one JSON object (parsed with cJSON, then stored as given, so
  * numbers keep every digit the caller wrote).
+ *
+ * Each type has a class for the backlog policy (fw/backlog.h): a fixed
+ * table of statistics types; everything else, including a type added
+ * later and not listed, is essential and never dropped.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "fw/backlog.h"
 #include "fw/log.h"
 #include "fw/outbox.h"
 #include "fw/rng.h"
@@ -41,6 +47,27 @@ static int64_t now_ms(void)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The statistics types (docs/queue.md); every other type is essential. */
+static const char *const stats_types[] = {
+	"queue.ticket_issued",	    "queue.ticket_void",    "queue.ticket_called",
+	"queue.ticket_recalled",    "queue.ticket_no_show", "queue.ticket_started",
+	"queue.ticket_finished",    "queue.ticket_held",    "queue.ticket_resumed",
+	"queue.ticket_transferred", "queue.window_changed", "queue.day_summary",
+};
+
+enum outbox_class outbox_class(const char *type)
+{
+	if (type == NULL) {
+		return OUTBOX_ESSENTIAL;
+	}
+	for (size_t i = 0; i < sizeof(stats_types) / sizeof(stats_types[0]); i++) {
+		if (strcmp(type, stats_types[i]) == 0) {
+			return OUTBOX_STATS;
+		}
+	}
+	return OUTBOX_ESSENTIAL;
 }
 
 static bool type_valid(const char *t)
@@ -161,6 +188,12 @@ int outbox_append(sqlite3 *db, const char *type, const char *payload_json, int64
 			ret == -EMSGSIZE ? "payload larger than the limit"
 					 : "payload is not one JSON object in UTF-8");
 		return ret;
+	}
+	if (outbox_class(type) == OUTBOX_STATS && backlog_refuses(OUTBOX_STATS)) {
+		if (seq != NULL) {
+			*seq = 0;
+		}
+		return backlog_count_unwritten(db, type, now_ms());
 	}
 	ret = rng_uuid(event_id);
 	if (ret < 0) {
@@ -290,4 +323,63 @@ int outbox_prune(sqlite3 *db, int64_t acked_before_ms)
 	}
 	return change_rows(db, "DELETE FROM outbox WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
 			   acked_before_ms, 0, "deleting acknowledged events");
+}
+
+int outbox_mark_sent(sqlite3 *db, int64_t upto)
+{
+	char v[24];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (db == NULL || upto < 0) {
+		return -EINVAL;
+	}
+	snprintf(v, sizeof(v), "%lld", (long long)upto);
+	rc = store_prepare(db,
+			   "INSERT INTO meta (key, value) VALUES ('sync_sent_upto', ?1) "
+			   "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+			   "WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+			   &st);
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
+	return store_step_done(db, st, "recording the events being sent");
+}
+
+int64_t outbox_sent_upto(sqlite3 *db)
+{
+	return query_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync_sent_upto'",
+			 "reading the events sent");
+}
+
+int64_t outbox_reach(sqlite3 *db, int64_t seq)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = seq;
+	int rc;
+
+	if (db == NULL || seq < 0) {
+		return -EINVAL;
+	}
+	rc = store_prepare(
+		db,
+		"SELECT coalesce((SELECT min(seq) - 1 FROM outbox WHERE acked_ms IS NULL "
+		"AND seq > ?1), (SELECT seq FROM sqlite_sequence WHERE name = 'outbox'))",
+		&st);
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 0) > seq) {
+			v = sqlite3_column_int64(st, 0);
+		}
+	} else {
+		v = store_err(db, rc, "reading how far the city may acknowledge");
+	}
+	sqlite3_finalize(st);
+	return v;
 }

@@ -32,6 +32,7 @@
 
 #include "display/display.h"
 #include "display_internal.h"
+#include "fw/backlog.h"
 #include "fw/log.h"
 
 #define MOD "display"
@@ -437,6 +438,11 @@ static void audio_announce(struct display *d, const struct queue_event *ev, cons
 	unsigned i;
 
 	if (!d->audio_on) {
+		return;
+	}
+	if (backlog_refuses_extra()) {
+		/* storage critical: no new WAV files; the boards still show the call */
+		log_dbg(MOD, "storage is critical: ticket %s is not announced aloud", ev->number);
 		return;
 	}
 	if (d->audio_n == AUDIO_QUEUE) {

@@ -159,6 +159,11 @@ static int reply_refusal(struct kiosk_request *req, int ret, const struct orders
 	case -EEXIST:
 		return reply_err(req, 409, "conflict", err, "This was already done.",
 				 "此操作已完成。");
+	case -ENOSPC:
+		return reply_err(req, 507, "storage_full", err,
+				 "The appliance's storage is full, so nothing was saved. "
+				 "Call the technician.",
+				 "设备存储空间已满，未能保存。请联系技术人员。");
 	default:
 		return reply_storage(req, ret);
 	}

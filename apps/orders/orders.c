@@ -25,12 +25,14 @@
 #include <mbedtls/sha256.h>
 
 #include "fw/audit.h"
+#include "fw/backlog.h"
 #include "fw/fsutil.h"
 #include "fw/log.h"
 #include "fw/outbox.h"
 #include "fw/pii.h"
 #include "fw/rng.h"
 #include "fw/store.h"
+#include "fw/text.h"
 #include "orders_internal.h"
 
 /* ---- names ---- */
@@ -189,67 +191,9 @@ void orders_set_err(struct orders_err *err, const char *en, const char *zh)
 	}
 }
 
-/* Decode one UTF-8 character; @retval its length, 0 when invalid. */
-static int utf8_char(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf && (s[1] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if (s[0] >= 0xe0 && s[0] <= 0xef && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
-		      (s[2] & 0x3f);
-		if (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff)) {
-			return 0;
-		}
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		*cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
-		      ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		if (*cp < 0x10000 || *cp > 0x10ffff) {
-			return 0;
-		}
-		return 4;
-	}
-	return 0;
-}
-
 bool orders_text_ok(const char *s, size_t cap, bool required, bool multiline)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	bool visible = false;
-	size_t n;
-
-	if (s == NULL) {
-		return !required;
-	}
-	n = strnlen(s, cap);
-	if (n >= cap) {
-		return false;
-	}
-	while (*p != '\0') {
-		uint32_t cp;
-		int k = utf8_char(p, &cp);
-
-		if (k == 0) {
-			return false;
-		}
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
-			if (!multiline || (cp != '\n' && cp != '\t' && cp != '\r')) {
-				return false;
-			}
-		} else if (cp != ' ' && cp != 0x3000) {
-			visible = true;
-		}
-		p += k;
-	}
-	return visible || !required;
+	return text_ok(s, cap, 0, required, multiline);
 }
 
 bool orders_code_ok(const char *s, size_t cap)
@@ -1668,6 +1612,10 @@ int orders_add_attachment(struct orders *o, const struct orders_actor *who, int6
 	if (found == NULL || strcmp(found, mime) != 0) {
 		return bad_input(err, "the file's content does not match its type",
 				 "文件内容与声明的类型不符");
+	}
+	if (backlog_refuses_extra()) {
+		orders_set_err(err, BACKLOG_REFUSED_EN, BACKLOG_REFUSED_ZH);
+		return -ENOSPC; /* storage critical: room is kept for essential records */
 	}
 	sha256_hex(data, len, hex);
 	ret = tx_begin(o, who, id, ORDER_ACT_ADD_ATTACHMENT, &t, err);

@@ -22,6 +22,7 @@
 #include "fw/outbox.h"
 #include "fw/rng.h"
 #include "fw/store.h"
+#include "fw/text.h"
 #include "orders/workcal.h"
 #include "requests_internal.h"
 
@@ -145,30 +146,7 @@ void requests_set_err(struct requests_err *err, const char *en, const char *zh)
 
 bool requests_text_ok(const char *s, size_t max, bool multiline)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
-
-	if (s == NULL) {
-		return false;
-	}
-	n = strnlen(s, max + 1);
-	if (n > max) {
-		return false;
-	}
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t len = requests_utf8_decode(p, n, i, &cp);
-
-		if (p[i] >= 0x80 && len == 1) {
-			return false; /* not UTF-8 (a real U+FFFD takes three bytes) */
-		}
-		if ((cp < 0x20 && !(multiline && (cp == '\n' || cp == '\t'))) || cp == 0x7f ||
-		    (cp >= 0x80 && cp < 0xa0)) {
-			return false;
-		}
-		i += len;
-	}
-	return true;
+	return s != NULL && text_ok(s, max + 1, 0, false, multiline);
 }
 
 /* Whether s holds something other than whitespace. */

@@ -123,6 +123,9 @@ static int parser_fail(struct httpc_parser *p, int err)
 	return -1;
 }
 
+/* Where the scan of a Retry-After value is (ra_scan). */
+enum { RA_LEAD = 0, RA_DIGITS, RA_TRAIL, RA_BAD };
+
 static int count_head(struct httpc_parser *p, size_t len)
 {
 	p->head_bytes += len;
@@ -141,6 +144,11 @@ static int on_message_begin(http_parser *hp)
 	p->field_len = 0;
 	p->field_ct = false;
 	p->in_value = false;
+	p->retry_after_s = -1;
+	p->field_ra = false;
+	p->ra_seen = false;
+	p->ra_state = RA_LEAD;
+	p->ra_val = 0;
 	return 0;
 }
 
@@ -160,6 +168,7 @@ static int on_header_field(http_parser *hp, const char *at, size_t len)
 		p->in_value = false;
 		p->field_len = 0;
 		p->field_ct = false;
+		p->field_ra = false;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (p->field_len < sizeof(p->field)) {
@@ -168,6 +177,33 @@ static int on_header_field(http_parser *hp, const char *at, size_t len)
 		p->field_len++;
 	}
 	return 0;
+}
+
+/*
+ * Retry-After as delta-seconds only: digits with optional blanks around
+ * them, clamped to HTTPC_RETRY_AFTER_MAX_S; anything else (an HTTP-date,
+ * a sign, garbage) leaves it unset. Scanned as the value comes, in any
+ * split, with no buffer.
+ */
+static void ra_scan(struct httpc_parser *p, const char *at, size_t len)
+{
+	for (size_t i = 0; i < len && p->ra_state != RA_BAD; i++) {
+		char ch = at[i];
+
+		if (ch >= '0' && ch <= '9' && p->ra_state != RA_TRAIL) {
+			p->ra_state = RA_DIGITS;
+			p->ra_val = p->ra_val * 10 + (ch - '0');
+			if (p->ra_val > HTTPC_RETRY_AFTER_MAX_S) {
+				p->ra_val = HTTPC_RETRY_AFTER_MAX_S;
+			}
+		} else if (ch == ' ' || ch == '\t') {
+			if (p->ra_state == RA_DIGITS) {
+				p->ra_state = RA_TRAIL;
+			}
+		} else {
+			p->ra_state = RA_BAD;
+		}
+	}
 }
 
 static int on_header_value(http_parser *hp, const char *at, size_t len)
@@ -183,6 +219,12 @@ static int on_header_value(http_parser *hp, const char *at, size_t len)
 		if (p->field_ct) {
 			p->content_type_len = 0;
 		}
+		p->field_ra = p->field_len == 11 && strncasecmp(p->field, "retry-after", 11) == 0;
+		if (p->field_ra) {
+			/* given twice: neither is trusted */
+			p->ra_state = p->ra_seen ? RA_BAD : RA_LEAD;
+			p->ra_seen = true;
+		}
 	}
 	if (p->field_ct) {
 		for (size_t i = 0; i < len && p->content_type_len < sizeof(p->content_type) - 1;
@@ -190,6 +232,9 @@ static int on_header_value(http_parser *hp, const char *at, size_t len)
 			p->content_type[p->content_type_len++] = at[i];
 		}
 		p->content_type[p->content_type_len] = '\0';
+	}
+	if (p->field_ra) {
+		ra_scan(p, at, len);
 	}
 	return 0;
 }
@@ -204,7 +249,11 @@ static int on_headers_complete(http_parser *hp)
 	}
 	p->in_value = false;
 	p->field_ct = false;
+	p->field_ra = false;
 	p->field_len = 0;
+	if (p->ra_seen && (p->ra_state == RA_DIGITS || p->ra_state == RA_TRAIL)) {
+		p->retry_after_s = p->ra_val;
+	}
 	p->headers_done = true;
 	if (hp->status_code / 100 != 1 && hp->content_length != ULLONG_MAX &&
 	    hp->content_length > p->body_cap) {
@@ -255,6 +304,7 @@ void httpc_parser_init(struct httpc_parser *p, char *body, size_t body_cap)
 	p->body = body;
 	p->body_cap = body_cap;
 	p->body[0] = '\0';
+	p->retry_after_s = -1;
 }
 
 int httpc_parser_feed(struct httpc_parser *p, const char *data, size_t len)
@@ -1155,6 +1205,7 @@ again:
 	resp->body = c->body;
 	resp->body_len = c->parser.body_len;
 	memcpy(resp->content_type, c->parser.content_type, sizeof(resp->content_type));
+	resp->retry_after_s = c->parser.retry_after_s;
 	if (c->connected && !c->parser.keep_alive) {
 		httpc_close(c);
 	}

@@ -26,6 +26,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/sha256.h>
 
+#include "fw/backlog.h"
 #include "fw/identity.h"
 #include "fw/log.h"
 #include "fw/outbox.h"
@@ -35,12 +36,14 @@
 #include "orders/orders.h"
 #include "requests/requests.h"
 #include "sync/sync.h"
+#include "sync_items.h"
 
-#define MOD	     "sync"
+#define MOD		 "sync"
 
-#define META_CURSOR  "sync_cursor"
-#define META_LAST_OK "sync_last_ok_ms"
-#define PAGES_MAX    10000 /* pages per round, a bound against a city that loops */
+#define META_CURSOR	 "sync_cursor"
+#define META_LAST_OK	 "sync_last_ok_ms"
+#define META_IMPORT_MARK "sync_import_mark"
+#define PAGES_MAX	 10000 /* pages per round, a bound against a city that loops */
 
 enum { ROUND_OK = 0, ROUND_FAIL = -1, ROUND_HALT = -2 };
 
@@ -69,6 +72,7 @@ struct sync {
 	struct batch_event *batch;
 	bool clock_logged;
 	int64_t clock_logged_offset;
+	int64_t retry_after_ms; /* the city's Retry-After on 429/503 this round (0: none) */
 
 	pthread_t thread;
 	pthread_mutex_t lock; /* everything below, and st */
@@ -372,6 +376,9 @@ static int fail_status(struct sync *s, const struct httpc_response *resp)
 		en = "the city platform is busy";
 		zh = "市平台繁忙";
 		err = -EBUSY;
+		if (resp->retry_after_s > 0) {
+			s->retry_after_ms = (int64_t)resp->retry_after_s * 1000;
+		}
 	} else if (status >= 500) {
 		code = "city_failed";
 		en = "the city platform had an internal error";
@@ -406,6 +413,19 @@ static int fail_status(struct sync *s, const struct httpc_response *resp)
 		}
 		if (cJSON_IsString(c) && ret != ROUND_HALT) {
 			code = ccode;
+		}
+		/* A halt keeps the city's code when it is one of the protocol's
+		 * device refusals; a mismatch is a configuration error, not a
+		 * refused certificate, and is worded so. */
+		if (cJSON_IsString(c) && (status == 401 || status == 403)) {
+			if (strcmp(ccode, "device_mismatch") == 0) {
+				en = "the device id does not match its certificate";
+				zh = "设备编号与其证书不符";
+				code = ccode;
+			} else if (strcmp(ccode, "device_unknown") == 0 ||
+				   strcmp(ccode, "device_revoked") == 0) {
+				code = ccode;
+			}
 		}
 	}
 	set_error(s, err, status, code, en, zh);
@@ -645,7 +665,8 @@ static int batch_answer(struct sync *s, int n, const struct httpc_response *resp
 				       "events answer without a usable acked_upto");
 	}
 	upto = (int64_t)up->valuedouble;
-	if (upto > s->batch[n - 1].seq) {
+	/* Seqs a stats.summary stands for may be acknowledged beyond the batch. */
+	if (upto > outbox_reach(s->db, s->batch[n - 1].seq)) {
 		cJSON_Delete(j);
 		return fail_bad_answer(s, resp->status,
 				       "acked_upto beyond the last event of the batch");
@@ -703,8 +724,35 @@ static int batch_answer(struct sync *s, int n, const struct httpc_response *resp
 	return ROUND_OK;
 }
 
+/*
+ * batch_build in one transaction with recording what is sent: the backlog
+ * policy never rewrites a seq the city may hold (outbox_mark_sent).
+ */
+static int batch_build_sent(struct sync *s, int limit, struct sbuf *b)
+{
+	int n = store_begin(s->db);
+
+	if (n == 0) {
+		n = batch_build(s, limit, b);
+	}
+	if (n > 0) {
+		int rc = outbox_mark_sent(s->db, s->batch[n - 1].seq);
+
+		n = rc < 0 ? rc : n;
+	}
+	if (n >= 0) {
+		int rc = store_commit(s->db);
+
+		n = rc < 0 ? rc : n;
+	} else {
+		store_rollback(s->db);
+	}
+	return n;
+}
+
 static int upload(struct sync *s)
 {
+	(void)backlog_enforce(s->db); /* logged there; sending goes on regardless */
 	for (;;) {
 		struct sbuf b = { 0 };
 		struct httpc_response resp;
@@ -719,7 +767,7 @@ static int upload(struct sync *s)
 			return ROUND_OK;
 		}
 		pthread_mutex_unlock(&s->lock);
-		n = batch_build(s, limit, &b);
+		n = batch_build_sent(s, limit, &b);
 		if (n <= 0) {
 			free(b.p);
 			return n == 0 ? ROUND_OK : fail_storage(s, n);
@@ -829,7 +877,7 @@ static int queue_apply(struct sync *s, const char *cursor, const cJSON *item)
 	sqlite3_bind_text(st, 1, cursor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, text, -1, free);
 	sqlite3_bind_int64(st, 3, wall_ms(s));
-	return store_step_done(s->db, st, "queueing a calendar year");
+	return store_step_done(s->db, st, "queueing an item applied after the page");
 }
 
 /*
@@ -867,6 +915,15 @@ static int apply_item(struct sync *s, const char *cursor, const cJSON *item)
 		}
 	} else if (strcmp(type->valuestring, "calendar.year") == 0) {
 		if (s->p.cal == NULL) {
+			code = "not_handled";
+		} else {
+			rc = queue_apply(s, cursor, item);
+		}
+	} else if (strcmp(type->valuestring, "codes.update") == 0 ||
+		   strcmp(type->valuestring, "departments.update") == 0) {
+		/* Tables of the orders service, imported on its own connection
+		 * after the commit, like calendar years. */
+		if (s->p.orders == NULL) {
 			code = "not_handled";
 		} else {
 			rc = queue_apply(s, cursor, item);
@@ -928,22 +985,138 @@ static int apply_item(struct sync *s, const char *cursor, const cJSON *item)
 	return rc < 0 ? rc : 1;
 }
 
-/* Import the calendar years queued by committed pages. */
+/*
+ * Import one queued item on the service's own connection: a calendar year
+ * (its "calendar" object is the year file; an item that is itself the file
+ * is taken as it is), or the orders' code table or department list (the
+ * item's "codes" / "departments" array). A refusal of the content fills
+ * en/zh (the item becomes a conflict).
+ * @retval 0 imported or refused (en set), <0 a storage error: retried later
+ */
+static int import_pending(struct sync *s, const cJSON *item, char *en, char *zh, size_t cap)
+{
+	static const struct calstore_actor city_cal = { "city", "city" };
+	static const struct orders_actor city = { "city", "city" };
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
+	bool cal = cJSON_IsString(type) && strcmp(type->valuestring, "calendar.year") == 0;
+	bool codes = cJSON_IsString(type) && strcmp(type->valuestring, "codes.update") == 0;
+	const cJSON *part;
+	cJSON *body;
+	char *text;
+	int rc;
+
+	if (cal) {
+		part = cJSON_GetObjectItemCaseSensitive(item, "calendar");
+		body = cJSON_IsObject(part) ? cJSON_Duplicate(part, 1) : item_body(item, true);
+	} else {
+		part = cJSON_GetObjectItemCaseSensitive(item, codes ? "codes" : "departments");
+		body = cJSON_IsArray(part) ? cJSON_Duplicate(part, 1) : cJSON_CreateNull();
+	}
+	text = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	if (text == NULL) {
+		return -ENOMEM;
+	}
+	if (cal) {
+		char cen[WORKCAL_ERR_MAX] = "";
+		char czh[WORKCAL_ERR_MAX] = "";
+
+		rc = s->p.cal == NULL ? -ENOENT
+				      : calstore_import(s->p.cal, &city_cal, "city", text,
+							strlen(text), cen, czh);
+		if (rc == -EINVAL || rc == -ENOENT) {
+			snprintf(en, cap, "%s", cen[0] ? cen : "the calendar year was refused");
+			snprintf(zh, cap, "%s", czh[0] ? czh : "日历年份未被接受");
+			rc = 0;
+		}
+	} else {
+		struct orders_err oe;
+
+		memset(&oe, 0, sizeof(oe));
+		rc = s->p.orders == NULL ? -ENOENT
+		     : codes ? orders_codes_import(s->p.orders, &city, text, strlen(text), &oe)
+			     : orders_departments_import(s->p.orders, &city, text, strlen(text),
+							 &oe);
+		if (rc == -EINVAL || rc == -ENOENT || rc == -EPERM) {
+			snprintf(en, cap, "%s", oe.en[0] ? oe.en : "the table was refused");
+			snprintf(zh, cap, "%s", oe.zh[0] ? oe.zh : "该表未被接受");
+			rc = 0;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+/* The audit action of a queued item's import. */
+static const char *pending_action(const cJSON *item)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
+
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "codes.update") == 0) {
+		return "order.codes";
+	}
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "departments.update") == 0) {
+		return "order.departments";
+	}
+	return "calendar.import";
+}
+
+/*
+ * Whether queued item id was already imported before a power cut: the
+ * import commits on the service's connection, its queue row goes in the
+ * worker's next transaction, and a cut in between must not import it
+ * twice (a second audit entry, or a stale table over a later staff edit).
+ * So before importing, meta sync_import_mark records "ID AUDIT_MAX"; a
+ * mark for this id with a successful audit entry of the city after
+ * AUDIT_MAX means it was done. The mark goes with the queue row.
+ * @retval 1 done before, 0 not (the mark is set), <0 storage
+ */
+static int pending_done_before(struct sync *s, int64_t id, const char *action)
+{
+	char v[STORE_META_VALUE_MAX];
+	long long mid = 0, aid = 0;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (store_meta_get(s->db, META_IMPORT_MARK, v, sizeof(v)) > 0 &&
+	    sscanf(v, "%lld %lld", &mid, &aid) == 2 && mid == id) {
+		rc = store_prepare(s->db,
+				   "SELECT EXISTS (SELECT 1 FROM audit WHERE id > ?1 AND actor = "
+				   "'city' AND action = ?2 AND outcome = 'ok')",
+				   &st);
+		if (rc < 0) {
+			return rc;
+		}
+		sqlite3_bind_int64(st, 1, aid);
+		sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
+		sqlite3_finalize(st);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	rc = store_prepare(s->db, "SELECT coalesce(max(id), 0) FROM audit", &st);
+	if (rc < 0) {
+		return rc;
+	}
+	aid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (aid < 0) {
+		return -EIO;
+	}
+	snprintf(v, sizeof(v), "%lld %lld", (long long)id, aid);
+	return store_meta_set(s->db, META_IMPORT_MARK, v);
+}
+
+/* Import the items queued by committed pages, oldest first. */
 static void apply_pending(struct sync *s)
 {
-	static const struct calstore_actor city = { "city", "city" };
-
-	if (s->p.cal == NULL) {
-		return;
-	}
 	for (;;) {
 		sqlite3_stmt *st = NULL;
 		int64_t id;
 		char cursor[SYNC_CURSOR_MAX];
 		char *text;
 		cJSON *item;
-		cJSON *year;
-		char *ytext;
 		char en[WORKCAL_ERR_MAX] = "";
 		char zh[WORKCAL_ERR_MAX] = "";
 		int rc;
@@ -964,26 +1137,20 @@ static void apply_pending(struct sync *s)
 		sqlite3_finalize(st);
 		item = text ? cJSON_Parse(text) : NULL;
 		free(text);
-		/* The year file is the item's "calendar" object (the protocol's
-		 * shape); an item that is itself the file is taken as it is. */
-		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(item, "calendar"))) {
-			year = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(item, "calendar"),
-					       1);
-		} else {
-			year = item_body(item, true);
-		}
-		ytext = year ? cJSON_PrintUnformatted(year) : NULL;
-		cJSON_Delete(year);
-		if (ytext == NULL) {
-			cJSON_Delete(item);
+		if (item == NULL) {
 			return;
 		}
-		rc = calstore_import(s->p.cal, &city, "city", ytext, strlen(ytext), en, zh);
-		free(ytext);
-		if (rc < 0 && rc != -EINVAL) {
+		rc = pending_done_before(s, id, pending_action(item));
+		if (rc == 0) {
+			rc = import_pending(s, item, en, zh, sizeof(en));
+		} else if (rc == 1) {
+			log_info(MOD, "a queued item from the city was imported before a restart; "
+				      "not importing it again");
+			rc = 0;
+		}
+		if (rc < 0) {
 			log_warn(MOD,
-				 "importing a calendar year from the city failed (%s); "
-				 "retried next round",
+				 "importing an item from the city failed (%s); retried next round",
 				 strerror(-rc));
 			cJSON_Delete(item);
 			return;
@@ -993,10 +1160,12 @@ static void apply_pending(struct sync *s)
 			rc = conflict_add(s, cursor, item, "invalid", en, zh);
 		}
 		if (rc == 0) {
-			char sql[96];
+			char sql[160];
 
 			snprintf(sql, sizeof(sql),
-				 "DELETE FROM sync_pending_apply WHERE id = %" PRId64, id);
+				 "DELETE FROM sync_pending_apply WHERE id = %" PRId64
+				 "; DELETE FROM meta WHERE key = '" META_IMPORT_MARK "'",
+				 id);
 			rc = store_exec(s->db, sql);
 		}
 		if (rc == 0) {
@@ -1031,6 +1200,81 @@ static void url_encode(char *out, size_t cap, const char *in)
 	out[o] = '\0';
 }
 
+int sync_page_parse(const char *body, size_t len, cJSON **page, const char **last, bool *more,
+		    const char **why)
+{
+	cJSON *j = cJSON_ParseWithLength(body, len);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "more");
+	const cJSON *it;
+
+	*page = NULL;
+	*last = NULL;
+	*more = false;
+	if (!cJSON_IsArray(items) || (m != NULL && !cJSON_IsBool(m))) {
+		cJSON_Delete(j);
+		*why = "items page without an items array";
+		return -EBADMSG;
+	}
+	/* Every item must carry a cursor before anything is applied. */
+	cJSON_ArrayForEach(it, items)
+	{
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "cursor");
+
+		if (!cJSON_IsObject(it) || !cJSON_IsString(c) || !cursor_valid(c->valuestring)) {
+			cJSON_Delete(j);
+			*last = NULL;
+			*why = "an item without a usable cursor";
+			return -EBADMSG;
+		}
+		*last = c->valuestring;
+	}
+	*page = j;
+	*more = cJSON_IsTrue(m);
+	return 0;
+}
+
+int sync_page_apply(struct sync *s, sqlite3 *db, const cJSON *page, const char *last,
+		    uint64_t *applied, uint64_t *conflicts)
+{
+	sqlite3 *own = s->db;
+	const cJSON *it;
+	int rc;
+
+	*applied = 0;
+	*conflicts = 0;
+	s->db = db;
+	rc = store_begin(s->db);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(page, "items"))
+	{
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "cursor");
+
+		if (rc < 0) {
+			break;
+		}
+		rc = apply_item(s, c->valuestring, it);
+		if (rc == 0) {
+			(*applied)++;
+		} else if (rc == 1) {
+			(*conflicts)++;
+			rc = 0;
+		}
+	}
+	if (rc == 0) {
+		rc = store_meta_set(s->db, META_CURSOR, last);
+	}
+	if (rc == 0) {
+		rc = store_commit(s->db);
+	} else {
+		store_rollback(s->db);
+	}
+	if (rc == 0) {
+		apply_pending(s);
+	}
+	s->db = own;
+	return rc;
+}
+
 static int download(struct sync *s)
 {
 	for (int page = 0; page < PAGES_MAX; page++) {
@@ -1038,12 +1282,11 @@ static int download(struct sync *s)
 		char path[SYNC_CURSOR_MAX * 3 + 64];
 		struct httpc_response resp;
 		cJSON *j;
-		const cJSON *items;
-		const cJSON *more;
-		const cJSON *it;
 		const char *last = NULL;
+		const char *why = NULL;
 		uint64_t applied = 0;
 		uint64_t conflicts = 0;
+		bool more;
 		bool again;
 		int rc;
 
@@ -1063,54 +1306,14 @@ static int download(struct sync *s)
 		if (resp.status != 200) {
 			return fail_status(s, &resp);
 		}
-		j = cJSON_ParseWithLength(resp.body, resp.body_len);
-		items = cJSON_GetObjectItemCaseSensitive(j, "items");
-		more = cJSON_GetObjectItemCaseSensitive(j, "more");
-		if (!cJSON_IsArray(items) || (more != NULL && !cJSON_IsBool(more))) {
-			cJSON_Delete(j);
-			return fail_bad_answer(s, resp.status, "items page without an items array");
-		}
-		/* Every item must carry a cursor before anything is applied. */
-		cJSON_ArrayForEach(it, items)
-		{
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "cursor");
-
-			if (!cJSON_IsObject(it) || !cJSON_IsString(c) ||
-			    !cursor_valid(c->valuestring)) {
-				cJSON_Delete(j);
-				return fail_bad_answer(s, resp.status,
-						       "an item without a usable cursor");
-			}
-			last = c->valuestring;
+		if (sync_page_parse(resp.body, resp.body_len, &j, &last, &more, &why) < 0) {
+			return fail_bad_answer(s, resp.status, why);
 		}
 		if (last == NULL) {
 			cJSON_Delete(j);
 			return ROUND_OK;
 		}
-		rc = store_begin(s->db);
-		cJSON_ArrayForEach(it, items)
-		{
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "cursor");
-
-			if (rc < 0) {
-				break;
-			}
-			rc = apply_item(s, c->valuestring, it);
-			if (rc == 0) {
-				applied++;
-			} else if (rc == 1) {
-				conflicts++;
-				rc = 0;
-			}
-		}
-		if (rc == 0) {
-			rc = store_meta_set(s->db, META_CURSOR, last);
-		}
-		if (rc == 0) {
-			rc = store_commit(s->db);
-		} else {
-			store_rollback(s->db);
-		}
+		rc = sync_page_apply(s, s->db, j, last, &applied, &conflicts);
 		if (rc < 0) {
 			cJSON_Delete(j);
 			log_err(MOD,
@@ -1119,14 +1322,12 @@ static int download(struct sync *s)
 			return fail_storage(s, rc);
 		}
 		snprintf(s->cursor, sizeof(s->cursor), "%s", last);
-		again = cJSON_IsTrue(more);
 		cJSON_Delete(j);
 		pthread_mutex_lock(&s->lock);
 		s->st.items_applied += applied;
 		s->st.items_conflict += conflicts;
 		pthread_mutex_unlock(&s->lock);
-		apply_pending(s);
-		if (!again) {
+		if (!more) {
 			return ROUND_OK;
 		}
 	}
@@ -1137,7 +1338,10 @@ static int download(struct sync *s)
 
 static int round_run(struct sync *s)
 {
-	int rc = probe_time(s);
+	int rc;
+
+	s->retry_after_ms = 0;
+	rc = probe_time(s);
 
 	if (rc == ROUND_OK) {
 		rc = upload(s);
@@ -1191,6 +1395,48 @@ static void wait_until(struct sync *s, int64_t delay_ms, bool forever)
 	}
 }
 
+/* Whether an outbox event waits to be sent (worker's connection). */
+static bool outbox_waiting(struct sync *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (store_prepare(s->db, "SELECT EXISTS (SELECT 1 FROM outbox WHERE acked_ms IS NULL)",
+			  &st) == 0) {
+		yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+		sqlite3_finalize(st);
+	}
+	return yes;
+}
+
+/*
+ * Idle after a good round: the next round comes after idle_poll_ms (to pull
+ * what the city sent), at a kick, or as soon as the office writes a new
+ * event, which is looked for every SYNC_OUTBOX_CHECK_MS. Called and
+ * returns with s->lock held.
+ */
+static void wait_idle(struct sync *s)
+{
+	int64_t left = s->p.idle_poll_ms;
+
+	while (left > 0 && !s->stopping && !s->kicked) {
+		int64_t slice = left < SYNC_OUTBOX_CHECK_MS ? left : SYNC_OUTBOX_CHECK_MS;
+		bool work;
+
+		wait_until(s, slice, false);
+		left -= slice;
+		if (s->stopping || s->kicked) {
+			break;
+		}
+		pthread_mutex_unlock(&s->lock);
+		work = outbox_waiting(s);
+		pthread_mutex_lock(&s->lock);
+		if (work) {
+			break;
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct sync *s = arg;
@@ -1210,7 +1456,7 @@ static void *worker(void *arg)
 			s->st.backoff_ms = 0;
 			s->st.retry_in_ms = 0;
 			s->st.state = SYNC_IDLE;
-			wait_until(s, s->p.idle_poll_ms, false);
+			wait_idle(s);
 		} else if (rc == ROUND_HALT) {
 			s->st.failures++;
 			s->st.failures_in_row++;
@@ -1233,6 +1479,10 @@ static void *worker(void *arg)
 			}
 			s->st.backoff_ms = ceiling;
 			s->st.retry_in_ms = draw_delay(ceiling);
+			/* A busy city said how long to stay away: at least that. */
+			if (s->retry_after_ms > s->st.retry_in_ms) {
+				s->st.retry_in_ms = s->retry_after_ms;
+			}
 			s->st.state = SYNC_BACKOFF;
 			httpc_close(&s->http);
 			wait_until(s, s->st.retry_in_ms, false);

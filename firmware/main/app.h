@@ -27,6 +27,8 @@ struct display;
 struct calstore;
 struct orders;
 struct requests;
+struct sync;
+struct sync_routes;
 
 struct app {
 	struct fw_config cfg;
@@ -44,6 +46,8 @@ struct app {
 	struct loop_timer link_timer;
 	struct loop_timer pii_timer;
 	struct loop_timer id_timer;
+	struct loop_timer storage_timer;
+	int64_t pruned_ms; /* wall time of the last outbox prune */
 	int64_t last_data_version;
 	int64_t last_changes;
 	bool dirty;
@@ -57,6 +61,8 @@ struct app {
 	struct deadline_rules rules;
 	struct orders *orders;
 	struct requests *requests;
+	struct sync *sync; /* NULL: sync is off */
+	struct sync_routes *sync_routes;
 };
 
 /*
@@ -71,10 +77,14 @@ int features_start(struct app *a);
 /* Stop the started features in reverse order. */
 void features_stop(struct app *a);
 
-/* Each feature's pair (features.c, feat_orders.c, feat_requests.c). */
+/* Each feature's pair (features.c, feat_orders.c, feat_requests.c, feat_sync.c). */
 int feat_orders_start(struct app *a);
 void feat_orders_stop(struct app *a);
 int feat_requests_start(struct app *a);
 void feat_requests_stop(struct app *a);
+int feat_sync_start(struct app *a);
+void feat_sync_stop(struct app *a);
+/* The uplink's carrier came back: sync now (feat_sync.c). */
+void feat_sync_uplink_up(struct app *a);
 
 #endif /* MAIN_APP_H */

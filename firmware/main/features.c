@@ -2,7 +2,8 @@
  * The feature table: each feature of the appliance with the function that
  * starts it (its service and its routes) and the one that stops it. Order
  * matters: a feature may use those above it (the display boards follow the
- * queue; walk-in requests look up work orders).
+ * queue; walk-in requests look up work orders; the sync with the city applies
+ * what it downloads through the orders, calendar and requests services).
  */
 #include <errno.h>
 #include <string.h>
@@ -145,6 +146,7 @@ static const struct feature features[] = {
 	{ "display boards", false, start_display, stop_display },
 	{ "work orders", true, feat_orders_start, feat_orders_stop },
 	{ "walk-in requests", true, feat_requests_start, feat_requests_stop },
+	{ "sync with the city", true, feat_sync_start, feat_sync_stop },
 };
 
 #define NFEATURES (sizeof(features) / sizeof(features[0]))

@@ -28,6 +28,7 @@
 #include "fw/audit.h"
 #include "fw/config.h"
 #include "fw/exitcodes.h"
+#include "fw/backlog.h"
 #include "fw/identity.h"
 #include "fw/log.h"
 #include "fw/loop.h"
@@ -107,6 +108,34 @@ static void health(cJSON *out, void *arg)
 				: net_is_up()	   ? "up"
 						   : "down");
 	identity_health_json(a->devs.paths.data_dir, cJSON_AddObjectToObject(out, "identity"));
+	backlog_health_json(NULL, cJSON_AddObjectToObject(out, "storage"));
+}
+
+/*
+ * Every minute: measure the free space (a change of level is logged; at
+ * critical the reserve is released for the records the law requires).
+ * While the sync worker is off nobody else applies the statistics quota.
+ */
+static void watch_storage(struct loop_timer *t, void *arg)
+{
+	struct app *a = arg;
+	int64_t now = hal_clock_wall_ms(a->devs.clock);
+	bool short_of_space = backlog_check() != BACKLOG_OK;
+
+	/* Events the city holds are kept 30 days, or not at all while short of space. */
+	if (now - a->pruned_ms >= 3600 * 1000 || short_of_space) {
+		int64_t keep = short_of_space ? 0 : OUTBOX_KEEP_ACKED_DAYS * 86400000LL;
+		int n = outbox_prune(a->db, now - keep);
+
+		if (n > 0) {
+			log_info(MOD, "removed %d events the city acknowledged", n);
+		}
+		a->pruned_ms = now;
+	}
+	if (a->sync == NULL && backlog_enforce(a->db) < 0) {
+		log_warn(MOD,
+			 "the statistics backlog could not be summarised; retrying in a minute");
+	}
 }
 
 /* At start and hourly: erase personal data past its retention (audited). */
@@ -169,6 +198,7 @@ static void watch_uplink(struct loop_timer *t, void *arg)
 		a->uplink_was_up = up;
 		if (up) {
 			log_info(MOD, "uplink is up");
+			feat_sync_uplink_up(a);
 		} else {
 			log_warn(MOD, "uplink is down: check the cable of the uplink port; "
 				      "work goes on and is sent when the link returns");
@@ -267,6 +297,18 @@ static int run(struct app *a, const char *data_dir)
 	if (rc < 0) {
 		goto out_rng;
 	}
+	/* Storage levels and the reserve for the records the law requires
+	 * (docs/storage.md, "Backlog policy"). */
+	rc = backlog_init(&(struct backlog_params){
+		.data_dir = a->devs.paths.data_dir,
+		.low_free_mb = a->cfg.storage_low_free_mb,
+		.critical_free_mb = a->cfg.storage_critical_free_mb,
+		.reserve_mb = a->cfg.storage_reserve_mb,
+		.stats_quota = a->cfg.storage_stats_quota,
+	});
+	if (rc < 0) {
+		goto out_db;
+	}
 	rc = pii_open(a->devs.paths.data_dir, a->db);
 	if (rc == -EKEYREJECTED || rc == -ENOKEY) {
 		/* The office keeps working; personal data stays locked, untouched. */
@@ -278,6 +320,12 @@ static int run(struct app *a, const char *data_dir)
 	if (rc < 0) {
 		goto out_db;
 	}
+	/* From here a SIGINT/SIGTERM is a clean stop, also while starting: the
+	 * stop is remembered and the loop returns as soon as it runs. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	rc = start_uplink(a);
 	if (rc < 0) {
 		goto out_loop;
@@ -317,15 +365,11 @@ static int run(struct app *a, const char *data_dir)
 			 a->cfg.storage_checkpoint_idle_s * 1000, maybe_checkpoint, a);
 	loop_timer_start(&a->loop, &a->link_timer, 0, 1000, watch_uplink, a);
 	loop_timer_start(&a->loop, &a->pii_timer, 0, 3600 * 1000, purge_personal_data, a);
+	loop_timer_start(&a->loop, &a->storage_timer, 0, 60 * 1000, watch_storage, a);
 	loop_timer_start(&a->loop, &a->id_timer, 0, 24LL * 3600 * 1000, check_identity, a);
 	if (a->devs.indicators) {
 		hal_indicator_set(a->devs.indicators, HAL_IND_STATUS, HAL_IND_ON);
 	}
-
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	log_info(MOD, "ready");
 	loop_run(&a->loop);
@@ -344,6 +388,7 @@ out_net:
 out_loop:
 	loop_free(&a->loop);
 out_db:
+	backlog_shutdown();
 	pii_close();
 	store_checkpoint(a->db);
 	store_close(a->db);

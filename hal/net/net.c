@@ -443,6 +443,13 @@ static int connect_sock(uint32_t ip, uint16_t port, int64_t deadline)
 		ret = xlate(errno, "fcntl");
 		goto out_close;
 	}
+	/* Requests are written whole and then answered: Nagle's algorithm would
+	 * only hold a request's last segment for a delayed ACK (tens of ms). */
+	{
+		int one = 1;
+
+		lwip_setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	if (lwip_connect(sock, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		return sock;
 	}

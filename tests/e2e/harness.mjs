@@ -272,3 +272,113 @@ export async function logout(page) {
 	await page.click("#sh-logout");
 	await page.waitForSelector(shown("#home"));
 }
+
+/* ---- the city: scripts/gen-test-pki and tools/citysim (docs/citysim.md) ---- */
+
+export const CITYSIM = path.join(BUILD, "tools", "citysim", "citysim");
+const GEN_PKI = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..",
+	"scripts", "gen-test-pki");
+
+/* CMD ARGS... to its end; resolves to { code, out, err }. */
+function run(cmd, args) {
+	return new Promise((resolve, reject) => {
+		const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+		let out = "";
+		let err = "";
+		proc.stdout.on("data", (b) => (out += b));
+		proc.stderr.on("data", (b) => (err += b));
+		proc.on("error", reject);
+		proc.on("exit", (code) => resolve({ code, out, err }));
+	});
+}
+
+/* The test PKI in DIR/pki (ca.crt, city.crt/.key, device.crt/.key for sim-0001, ...). */
+export async function makePki(dir) {
+	const pki = path.join(dir, "pki");
+	const r = await run(GEN_PKI, [pki]);
+	assert.equal(r.code, 0, `gen-test-pki failed:\n${r.err}`);
+	return pki;
+}
+
+/*
+ * The device identity of PKI in DATA/keys/ as the daemon loads it:
+ * device.key (0600), device.crt and the pinned city-ca.crt (the test CA).
+ */
+export function installIdentity(data, pki) {
+	const keys = path.join(data, "keys");
+	fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
+	fs.copyFileSync(path.join(pki, "device.key"), path.join(keys, "device.key"));
+	fs.chmodSync(path.join(keys, "device.key"), 0o600);
+	fs.copyFileSync(path.join(pki, "device.crt"), path.join(keys, "device.crt"));
+	fs.copyFileSync(path.join(pki, "ca.crt"), path.join(keys, "city-ca.crt"));
+}
+
+/* `citysim SUBCOMMAND --data CITYDATA ARGS...`; asserts exit 0, resolves to its output. */
+export async function cityCli(cityData, sub, args = []) {
+	const r = await run(CITYSIM, [sub, "--data", cityData, ...args]);
+	assert.equal(r.code, 0, `citysim ${sub} failed:\n${r.out}${r.err}`);
+	return r.out;
+}
+
+/*
+ * citysim on 127.0.0.1 with PKI/city.crt, trusting PKI/ca.crt, its store in
+ * DIR/city-data and its log in <build>/e2e/LOG; port 0 picks a free one.
+ * Resolves once it listens to { port, data, stop() } (stop: SIGTERM, which
+ * must exit 0; SIGKILL after 10 s). extra: more options (--reject-type ...).
+ */
+export async function startCity({ dir, pki, port = 0, log = "citysim.log", extra = [] }) {
+	const data = path.join(dir, "city-data");
+	const portFile = path.join(dir, "citysim.port");
+	fs.rmSync(portFile, { force: true });
+	const proc = spawn(CITYSIM, ["--listen", `127.0.0.1:${port}`,
+		"--cert", path.join(pki, "city.crt"), "--key", path.join(pki, "city.key"),
+		"--ca", path.join(pki, "ca.crt"), "--data", data, "--port-file", portFile,
+		"--log", path.join(OUT, log), ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+	let err = "";
+	proc.stderr.on("data", (b) => (err += b));
+	const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal })));
+	const stop = async () => {
+		if (proc.exitCode === null && proc.signalCode === null) {
+			proc.kill("SIGTERM");
+		}
+		const timer = setTimeout(() => proc.kill("SIGKILL"), 10000);
+		const e = await exited;
+		clearTimeout(timer);
+		assert.deepEqual(e, { code: 0, signal: null }, `citysim did not stop cleanly:\n${err}`);
+	};
+	const deadline = Date.now() + 10000;
+	for (;;) {
+		if (proc.exitCode !== null) {
+			throw new Error(`citysim exited early (${proc.exitCode}):\n${err}`);
+		}
+		const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, "utf8").trim() : "";
+		if (/^\d+$/.test(text) && Number(text) > 0) {
+			return { port: Number(text), data, proc, stop };
+		}
+		if (Date.now() > deadline) {
+			proc.kill("SIGKILL");
+			throw new Error(`citysim did not listen within 10 s:\n${err}`);
+		}
+		await sleep(50);
+	}
+}
+
+/*
+ * On the open order's page: click the action button `action`, let fill()
+ * fill its dialog, confirm, and wait for POST …/verb (asserted ok and sent
+ * with the CSRF token) and the dialog to close.
+ */
+export async function orderAction(page, action, verb, fill) {
+	await page.click(`#so-actions [data-act="${action}"]`);
+	await page.waitForSelector(shown("#staff-dialog"));
+	if (fill) {
+		await fill();
+	}
+	const [resp] = await Promise.all([
+		page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith(`/${verb}`)),
+		page.click("#sd-confirm"),
+	]);
+	assert.ok(resp.ok(), `${verb}: HTTP ${resp.status()} ${await resp.text()}`);
+	assert.ok(resp.request().headers()["x-csrf-token"], `${verb} was sent without X-CSRF-Token`);
+	await page.waitForSelector("#staff-dialog", { state: "hidden" });
+}

@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import {
-	addUsers, admin, login, logout, newSpoolJobs, ready, screenshot, shown, spoolJobs, withKiosk,
+	addUsers, admin, login, logout, newSpoolJobs, orderAction as act, ready, screenshot, shown, spoolJobs, withKiosk,
 	workDir,
 } from "./harness.mjs";
 
@@ -32,23 +32,6 @@ async function cityEvent(dir, data, name, item) {
 	const file = path.join(dir, `${name}.json`);
 	fs.writeFileSync(file, JSON.stringify(item));
 	await admin(data, ["city-event", file]);
-}
-
-/* Click an action button of the open order, confirm its dialog, wait for the call. */
-async function act(page, action, verb, fill) {
-	await page.click(`#so-actions [data-act="${action}"]`);
-	await page.waitForSelector(shown("#staff-dialog"));
-	if (fill) {
-		await fill();
-	}
-	const [resp] = await Promise.all([
-		page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith(`/${verb}`)),
-		page.click("#sd-confirm"),
-	]);
-	assert.ok(resp.ok(), `${verb}: HTTP ${resp.status()} ${await resp.text()}`);
-	assert.ok(resp.request().headers()["x-csrf-token"], `${verb} was sent without X-CSRF-Token`);
-	await page.waitForSelector("#staff-dialog", { state: "hidden" });
-	return resp.json();
 }
 
 async function stateIs(page, zh) {

@@ -1,17 +1,23 @@
 /* The city side of the TLS tests (test_city.h). */
 #include "test_city.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fw/identity.h"
 #include "test_util.h"
 
 #define WAIT_US (10 * 1000 * 1000)
@@ -50,6 +56,64 @@ int test_city_env_init(struct test_city_env *env, int argc, char **argv, const c
 void test_city_pki(const struct test_city_env *env, char *out, size_t cap, const char *file)
 {
 	snprintf(out, cap, "%s/%s", env->pki, file);
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	size_t len;
+	void *buf = test_file_read(from, &len);
+
+	test_file_write(to, buf, len);
+	free(buf);
+	return chmod(to, mode);
+}
+
+int test_city_keys_install(const struct test_city_env *env, const char *data_dir,
+			   const char *device)
+{
+	char a[PATH_MAX];
+	char b[PATH_MAX];
+
+	snprintf(a, sizeof(a), "%s/" IDENTITY_KEYS_DIR, data_dir);
+	if (mkdir(a, 0700) != 0) {
+		return -1;
+	}
+	snprintf(a, sizeof(a), "%s/%s.key", env->pki, device);
+	snprintf(b, sizeof(b), "%s/" IDENTITY_KEY_FILE, data_dir);
+	if (copy_file(a, b, 0600) != 0) {
+		return -1;
+	}
+	snprintf(a, sizeof(a), "%s/%s.crt", env->pki, device);
+	snprintf(b, sizeof(b), "%s/" IDENTITY_CERT_FILE, data_dir);
+	if (copy_file(a, b, 0644) != 0) {
+		return -1;
+	}
+	test_city_pki(env, a, sizeof(a), "ca.crt");
+	snprintf(b, sizeof(b), "%s/" IDENTITY_CA_FILE, data_dir);
+	return copy_file(a, b, 0644) != 0 ? -1 : 0;
+}
+
+void test_city_tls_load(const struct test_city_env *env, mbedtls_x509_crt *ca,
+			mbedtls_x509_crt *cert, mbedtls_pk_context *key)
+{
+	char p[PATH_MAX];
+
+	mbedtls_x509_crt_init(ca);
+	mbedtls_x509_crt_init(cert);
+	mbedtls_pk_init(key);
+	test_city_pki(env, p, sizeof(p), "ca.crt");
+	assert_int_equal(mbedtls_x509_crt_parse_file(ca, p), 0);
+	test_city_pki(env, p, sizeof(p), "device.crt");
+	assert_int_equal(mbedtls_x509_crt_parse_file(cert, p), 0);
+	test_city_pki(env, p, sizeof(p), "device.key");
+	assert_int_equal(mbedtls_pk_parse_keyfile(key, p, NULL), 0);
+}
+
+void test_city_tls_free(mbedtls_x509_crt *ca, mbedtls_x509_crt *cert, mbedtls_pk_context *key)
+{
+	mbedtls_x509_crt_free(ca);
+	mbedtls_x509_crt_free(cert);
+	mbedtls_pk_free(key);
 }
 
 int test_city_start(struct test_city *cs, const struct test_city_env *env, const char *cert, ...)

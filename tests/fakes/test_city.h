@@ -1,7 +1,9 @@
 /*
  * The city side of the TLS tests: a scratch directory with the test PKI
  * made in it by scripts/gen-test-pki, and tools/citysim run as a child
- * process on host loopback with a certificate of that PKI.
+ * process on host loopback with a certificate of that PKI; and the
+ * device's side of that PKI, installed in a data directory or loaded for
+ * mbedTLS.
  *
  * Such a test's arguments are GEN-TEST-PKI CITYSIM-COMMAND... (the command
  * may start with an emulator in the cross build).
@@ -13,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 struct test_city_env {
 	char tmp[1024]; /* the scratch directory; paths below leave room for file names */
@@ -33,6 +38,29 @@ int test_city_env_init(struct test_city_env *env, int argc, char **argv, const c
 
 /* ENV->pki/FILE into out. */
 void test_city_pki(const struct test_city_env *env, char *out, size_t cap, const char *file);
+
+/*
+ * DATA_DIR/keys as the technician's install steps leave it: make the
+ * directory (0700), copy PKI/DEVICE.key to keys/device.key (0600),
+ * PKI/DEVICE.crt to keys/device.crt and PKI/ca.crt to keys/city-ca.crt
+ * (0644). DATA_DIR must exist. The files are read and written with
+ * test_file_read/_write (they assert).
+ * @retval 0 installed
+ * @retval -1 the directory could not be made or a mode not set
+ */
+int test_city_keys_install(const struct test_city_env *env, const char *data_dir,
+			   const char *device);
+
+/*
+ * Init ca, cert and key and load PKI/ca.crt, PKI/device.crt and
+ * PKI/device.key into them (asserts each parse); free them with
+ * test_city_tls_free().
+ */
+void test_city_tls_load(const struct test_city_env *env, mbedtls_x509_crt *ca,
+			mbedtls_x509_crt *cert, mbedtls_pk_context *key);
+
+/* Free what test_city_tls_load() loaded. */
+void test_city_tls_free(mbedtls_x509_crt *ca, mbedtls_x509_crt *cert, mbedtls_pk_context *key);
 
 struct test_city {
 	pid_t pid;

@@ -88,17 +88,8 @@ static void city_start(struct fx *f)
 static void client_init(struct fx *f)
 {
 	struct httpc_config cfg = { 0 };
-	char p[PATH_MAX];
 
-	mbedtls_x509_crt_init(&f->ca);
-	mbedtls_x509_crt_init(&f->cert);
-	mbedtls_pk_init(&f->key);
-	test_city_pki(&env, p, sizeof(p), "ca.crt");
-	assert_int_equal(mbedtls_x509_crt_parse_file(&f->ca, p), 0);
-	test_city_pki(&env, p, sizeof(p), "device.crt");
-	assert_int_equal(mbedtls_x509_crt_parse_file(&f->cert, p), 0);
-	test_city_pki(&env, p, sizeof(p), "device.key");
-	assert_int_equal(mbedtls_pk_parse_keyfile(&f->key, p, NULL), 0);
+	test_city_tls_load(&env, &f->ca, &f->cert, &f->key);
 	cfg.ip = LOOPBACK;
 	cfg.port = f->cs.port;
 	cfg.host = CITY_HOST;
@@ -130,9 +121,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	httpc_free(&f->c);
-	mbedtls_x509_crt_free(&f->ca);
-	mbedtls_x509_crt_free(&f->cert);
-	mbedtls_pk_free(&f->key);
+	test_city_tls_free(&f->ca, &f->cert, &f->key);
 	assert_int_equal(test_city_stop(&f->cs), 0);
 	test_rmtree(f->data);
 	free(f);
@@ -769,9 +758,7 @@ static void test_sigkill_during_uploads(void **state)
 			      k.delay_ms, (long long)acked);
 		city_start(f);
 		httpc_free(&f->c);
-		mbedtls_x509_crt_free(&f->ca);
-		mbedtls_x509_crt_free(&f->cert);
-		mbedtls_pk_free(&f->key);
+		test_city_tls_free(&f->ca, &f->cert, &f->key);
 		client_init(f);
 	}
 	/* resume from the last acknowledgement: resends are harmless */

@@ -33,6 +33,7 @@
 #include "sync/httpc.h"
 #include "test_city.h"
 #include "test_util.h"
+#include "test_wire.h"
 
 #define CITY_HOST "city.hotline.test"
 #define ROUNDS	  5
@@ -44,62 +45,14 @@ static struct hal_link wire;
 static struct test_city city;
 static struct identity_tls id;
 
-static const struct hal_uplink_addr sim_addr = {
-	.ip = SIM_WIRE_APPLIANCE_IP,
-	.netmask = SIM_WIRE_NETMASK,
-	.gateway = SIM_WIRE_GATEWAY_IP,
-};
-
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	size_t len;
-	void *buf = test_file_read(from, &len);
-
-	test_file_write(to, buf, len);
-	free(buf);
-	return chmod(to, mode);
-}
-
 /* DATA_DIR/keys as the technician's install steps leave it. */
 static int make_identity(void)
 {
-	char a[PATH_MAX];
-	char b[PATH_MAX];
-
 	snprintf(data_dir, sizeof(data_dir), "%s/data", env.tmp);
-	snprintf(a, sizeof(a), "%s/keys", data_dir);
-	if (mkdir(data_dir, 0700) != 0 || mkdir(a, 0700) != 0) {
-		return -1;
-	}
-	snprintf(a, sizeof(a), "%s/device.key", env.pki);
-	snprintf(b, sizeof(b), "%s/" IDENTITY_KEY_FILE, data_dir);
-	if (copy_file(a, b, 0600) != 0) {
-		return -1;
-	}
-	snprintf(a, sizeof(a), "%s/device.crt", env.pki);
-	snprintf(b, sizeof(b), "%s/" IDENTITY_CERT_FILE, data_dir);
-	if (copy_file(a, b, 0644) != 0) {
-		return -1;
-	}
-	snprintf(a, sizeof(a), "%s/ca.crt", env.pki);
-	snprintf(b, sizeof(b), "%s/" IDENTITY_CA_FILE, data_dir);
-	if (copy_file(a, b, 0644) != 0) {
+	if (mkdir(data_dir, 0700) != 0 || test_city_keys_install(&env, data_dir, "device") != 0) {
 		return -1;
 	}
 	return identity_tls_load(data_dir, &id);
-}
-
-static bool wait_is_up(int timeout_ms)
-{
-	int64_t t0 = test_mono_us();
-
-	while (!net_is_up()) {
-		if (test_mono_us() - t0 > (int64_t)timeout_ms * 1000) {
-			return false;
-		}
-		usleep(10 * 1000);
-	}
-	return true;
 }
 
 static int group_setup(void **state)
@@ -108,18 +61,14 @@ static int group_setup(void **state)
 		fprintf(stderr, "test_sync_tls: citysim did not start\n");
 		return -1;
 	}
-	if (sim_wire_create(&wire) != 0 || net_up(&wire, &sim_addr, 0x5eed5) != 0) {
-		return -1;
-	}
-	return wait_is_up(2000) ? 0 : -1;
+	return test_wire_up(&wire, 0x5eed5);
 }
 
 static int group_teardown(void **state)
 {
 	int ret;
 
-	net_down();
-	sim_wire_destroy(&wire);
+	test_wire_down(&wire);
 	ret = test_city_stop(&city);
 	identity_tls_free(&id);
 	return ret;

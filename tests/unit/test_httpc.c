@@ -27,10 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +39,7 @@
 #include "fw/rng.h"
 #include "sync/httpc.h"
 #include "test_city.h"
+#include "test_nginx.h"
 #include "test_transport.h"
 #include "test_util.h"
 
@@ -1021,31 +1020,16 @@ static void test_city_unreachable(void **state)
 
 /* ---- nginx (OpenSSL) as the city's TLS end ------------------------------- */
 
-static const char *nginx_bin(void)
-{
-	static const char *const where[] = { "/usr/sbin/nginx", "/usr/bin/nginx" };
-
-	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
-		if (access(where[i], X_OK) == 0) {
-			return where[i];
-		}
-	}
-	return NULL;
-}
-
 static void test_nginx_interop(void **state)
 {
-	const char *bin = nginx_bin();
+	const char *bin = test_nginx_bin();
 	char dir[1024];
-	char conf[PATH_MAX];
 	char text[16384];
 	struct httpc_response resp;
 	struct httpc_stats st = { 0 };
 	struct client cl;
 	uint16_t port;
-	int64_t t0;
 	pid_t pid;
-	int status;
 	int ret;
 
 	if (bin == NULL) {
@@ -1055,12 +1039,6 @@ static void test_nginx_interop(void **state)
 	assert_int_equal(test_tmpdir(dir, sizeof(dir), "nginx"), 0);
 	port = test_free_port();
 	snprintf(text, sizeof(text),
-		 "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-		 "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
-		 "events { worker_connections 32; }\n"
-		 "http {\n access_log off;\n"
-		 " client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
-		 " fastcgi_temp_path %s/fcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;\n"
 		 " server {\n  listen 127.0.0.1:%u ssl;\n  server_name " CITY_HOST ";\n"
 		 "  ssl_certificate %s/city.crt;\n  ssl_certificate_key %s/city.key;\n"
 		 "  ssl_client_certificate %s/ca.crt;\n  ssl_verify_client on;\n"
@@ -1069,37 +1047,9 @@ static void test_nginx_interop(void **state)
 		 "  location = /api/v1/time { default_type application/json;\n"
 		 "   return 200 '{\"now_ms\":0,\"via\":\"nginx\",\"dn\":\"$ssl_client_s_dn\"}'; }\n"
 		 "  location / { default_type application/json; return 404 "
-		 "'{\"error\":\"not_found\"}'; }\n }\n}\n",
-		 dir, dir, dir, dir, dir, dir, dir, (unsigned int)port, env.pki, env.pki, env.pki);
-	snprintf(conf, sizeof(conf), "%s/nginx.conf", dir);
-	test_file_write(conf, text, strlen(text));
-
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(bin, "nginx", "-p", dir, "-c", conf, "-e", "stderr", (char *)NULL);
-		_exit(127);
-	}
-	/* Wait (bounded) until it listens. */
-	t0 = test_mono_us();
-	for (;;) {
-		int fd = test_kernel_open(NULL, LOOPBACK, port, 200);
-
-		if (fd >= 0) {
-			close(fd);
-			break;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			fail_msg("nginx exited at start (status %d)", status);
-		}
-		if (test_mono_us() - t0 > 10 * 1000 * 1000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fail_msg("nginx did not start listening");
-		}
-		usleep(20 * 1000);
-	}
+		 "'{\"error\":\"not_found\"}'; }\n }\n",
+		 (unsigned int)port, env.pki, env.pki, env.pki);
+	pid = test_nginx_start(bin, dir, port, "off", text);
 
 	client_start(&cl, port, "ca.crt", "device", false, 0);
 	ret = get(&cl.c, "/api/v1/time", &resp);
@@ -1131,8 +1081,7 @@ static void test_nginx_interop(void **state)
 		}
 		client_stop(&cl);
 	}
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
+	test_nginx_stop(pid);
 	test_rmtree(dir);
 	assert_int_equal(ret, 0);
 	assert_true(st.last_resumed);

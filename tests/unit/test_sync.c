@@ -33,6 +33,7 @@
 #include "sync/sync.h"
 #include "test_app.h"
 #include "test_city.h"
+#include "test_proc.h"
 #include "test_transport.h"
 #include "test_util.h"
 
@@ -89,7 +90,6 @@ static void city_start(struct fx *f, const char *reject_type)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char p[PATH_MAX];
 
 	assert_non_null(f);
 	/* Real time: the city's certificate is judged by the device clock. */
@@ -113,15 +113,7 @@ static int setup(void **state)
 
 		assert_int_equal(orders_create(&op, &f->o), 0);
 	}
-	mbedtls_x509_crt_init(&f->ca);
-	mbedtls_x509_crt_init(&f->cert);
-	mbedtls_pk_init(&f->key);
-	test_city_pki(&env, p, sizeof(p), "ca.crt");
-	assert_int_equal(mbedtls_x509_crt_parse_file(&f->ca, p), 0);
-	test_city_pki(&env, p, sizeof(p), "device.crt");
-	assert_int_equal(mbedtls_x509_crt_parse_file(&f->cert, p), 0);
-	test_city_pki(&env, p, sizeof(p), "device.key");
-	assert_int_equal(mbedtls_pk_parse_keyfile(&f->key, p, NULL), 0);
+	test_city_tls_load(&env, &f->ca, &f->cert, &f->key);
 	snprintf(f->city_data, sizeof(f->city_data), "%s/city", f->d.dir);
 	f->sp = (struct sync_params){
 		.data_dir = f->d.dir,
@@ -154,9 +146,7 @@ static int teardown(void **state)
 	}
 	orders_destroy(f->o);
 	calstore_close(f->cal);
-	mbedtls_x509_crt_free(&f->ca);
-	mbedtls_x509_crt_free(&f->cert);
-	mbedtls_pk_free(&f->key);
+	test_city_tls_free(&f->ca, &f->cert, &f->key);
 	test_data_close(&f->d);
 	free(f);
 	return 0;
@@ -444,6 +434,79 @@ static void test_items_applied_conflicts_kept(void **state)
 	free(o);
 }
 
+/* Run citysim's CLI on the fixture's store; @return its exit code. */
+static int city_cli(struct fx *f, const char *cmd, const char *kind, const char *file)
+{
+	const char *args[] = { cmd, "--kind", kind, "--file", file, "--data", f->city_data, NULL };
+	struct test_proc p;
+
+	return test_proc_run(&p, env.cmd, env.cmd_argc, args, "", 20000);
+}
+
+/* The city's code table and department list, pushed with `citysim table`,
+ * replace the device's after the page; a bad table becomes a conflict and
+ * the tables stay as they were. */
+static void test_tables_from_city(void **state)
+{
+	struct fx *f = *state;
+	struct sync_status st;
+	char codes[PATH_MAX + 32], depts[PATH_MAX + 32], bad[PATH_MAX + 32], last[32];
+	sqlite3 *cdb;
+
+	snprintf(codes, sizeof(codes), "%s/codes.json", f->d.dir);
+	snprintf(depts, sizeof(depts), "%s/depts.json", f->d.dir);
+	snprintf(bad, sizeof(bad), "%s/bad.json", f->d.dir);
+	test_file_write(codes,
+			"[{\"code\": \"01\", \"name\": \"城乡建设\", \"parent\": \"\"},"
+			" {\"code\": \"0101\", \"name\": \"路灯照明\", \"parent\": \"01\"}]",
+			strlen("[{\"code\": \"01\", \"name\": \"城乡建设\", \"parent\": \"\"},"
+			       " {\"code\": \"0101\", \"name\": \"路灯照明\", \"parent\": "
+			       "\"01\"}]"));
+	{
+		const char *d = "[{\"code\": \"zjj\", \"name_zh\": \"县住建局\", \"name_en\": "
+				"\"Housing Bureau\", \"active\": true}]";
+
+		test_file_write(depts, d, strlen(d));
+	}
+	{
+		/* a parent that does not exist */
+		const char *b = "[{\"code\": \"02\", \"name\": \"x\", \"parent\": \"99\"}]";
+
+		test_file_write(bad, b, strlen(b));
+	}
+	city_start(f, NULL);
+	assert_int_equal(city_cli(f, "table", "codes", codes), 0);
+	assert_int_equal(city_cli(f, "table", "departments", depts), 0);
+	assert_int_equal(city_cli(f, "table", "codes", bad), 0);
+	/* the CLI refuses what is not a table at all */
+	assert_int_equal(city_cli(f, "table", "kb", codes), 1);
+	cdb = city_db(f);
+	test_sql_text(cdb, "SELECT max(cursor) FROM items", last, sizeof(last));
+	sqlite3_close(cdb);
+
+	assert_int_equal(sync_create(&f->sp, &f->s), 0);
+	assert_int_equal(sync_start(f->s), 0);
+	assert_true(wait_for(f, cursor_is, last, 30, &st));
+	assert_int_equal(test_sql_int(f->d.db, "SELECT count(*) FROM sync_pending_apply"), 0);
+	/* the good code table is the device's (the bad one changed nothing) */
+	assert_int_equal(test_sql_int(f->d.db, "SELECT count(*) FROM order_codes"), 2);
+	assert_int_equal(test_sql_int(f->d.db, "SELECT count(*) FROM order_codes WHERE code = "
+					       "'0101' AND parent = '01'"),
+			 1);
+	assert_int_equal(test_sql_int(f->d.db, "SELECT count(*) FROM departments WHERE "
+					       "code = 'zjj' AND active = 1"),
+			 1);
+	assert_int_equal(test_sql_int(f->d.db, "SELECT count(*) FROM sync_conflicts WHERE "
+					       "type = 'codes.update' AND code = 'invalid' AND "
+					       "length(reason_zh) > 0"),
+			 1);
+	/* audited as the city's change */
+	assert_int_equal(test_sql_int(f->d.db, "SELECT count(*) FROM audit WHERE action IN "
+					       "('order.codes', 'order.departments') AND actor = "
+					       "'city' AND outcome = 'ok'"),
+			 2);
+}
+
 static void test_rejected_events_parked(void **state)
 {
 	struct fx *f = *state;
@@ -492,6 +555,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_drain_once_across_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_then_kick_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_items_applied_conflicts_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tables_from_city, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_events_parked, setup, teardown),
 	};
 	int rc = test_city_env_init(&env, argc, argv, "test_sync");

@@ -104,6 +104,65 @@ static bool reject_type(const char *type)
 	return false;
 }
 
+/*
+ * A stats.summary's covers (docs/sync-protocol.md, "Backlog policy"): at
+ * most CS_COVER_RANGES [first, last] ranges, ascending and apart, the
+ * first starting at the summary's own seq, at most CS_COVER_SEQS seqs.
+ */
+#define CS_COVER_RANGES 256
+#define CS_COVER_SEQS	100000
+
+static bool covers_ok(const cJSON *covers, double seq)
+{
+	const cJSON *r;
+	double prev = seq - 1, total = 0;
+	int n = 0;
+
+	if (!cJSON_IsArray(covers) || cJSON_GetArraySize(covers) > CS_COVER_RANGES) {
+		return false;
+	}
+	cJSON_ArrayForEach(r, covers)
+	{
+		const cJSON *a = cJSON_GetArrayItem(r, 0);
+		const cJSON *b = cJSON_GetArrayItem(r, 1);
+
+		if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 || !int_ok(a, 1) ||
+		    !int_ok(b, 1) || a->valuedouble <= prev || b->valuedouble < a->valuedouble ||
+		    (n == 0 && a->valuedouble != seq)) {
+			return false;
+		}
+		total += b->valuedouble - a->valuedouble + 1;
+		prev = b->valuedouble;
+		n++;
+	}
+	return n > 0 && total <= CS_COVER_SEQS;
+}
+
+static int step_done(sqlite3_stmt *st);
+
+/* Record the seqs a stored stats.summary stands for (validated by covers_ok). */
+static int store_covers(sqlite3_stmt *ins, int64_t seq, const cJSON *payload)
+{
+	const cJSON *r;
+	int ret = 0;
+
+	sqlite3_bind_int64(ins, 4, seq);
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(payload, "covers"))
+	{
+		int64_t a = (int64_t)cJSON_GetArrayItem(r, 0)->valuedouble;
+		int64_t b = (int64_t)cJSON_GetArrayItem(r, 1)->valuedouble;
+
+		for (int64_t k = a; k <= b && ret == 0; k++) {
+			if (k == seq) {
+				continue;
+			}
+			sqlite3_bind_int64(ins, 3, k);
+			ret = step_done(ins);
+		}
+	}
+	return ret;
+}
+
 /* Why an event is refused (NULL: it is acceptable). */
 static const char *event_problem(const cJSON *ev, char *en, size_t en_cap, char *zh, size_t zh_cap)
 {
@@ -126,6 +185,15 @@ static const char *event_problem(const cJSON *ev, char *en, size_t en_cap, char 
 	if (bad != NULL) {
 		snprintf(en, en_cap, "the event's field \"%s\" is missing or not valid", bad);
 		snprintf(zh, zh_cap, "事件字段“%s”缺失或无效", bad);
+		return "bad_field";
+	}
+	if (strcmp(type->valuestring, "stats.summary") == 0 &&
+	    !covers_ok(cJSON_GetObjectItemCaseSensitive(payload, "covers"),
+		       cJSON_GetObjectItemCaseSensitive(ev, "seq")->valuedouble)) {
+		snprintf(en, en_cap,
+			 "the summary's \"covers\" is not a list of ascending seq "
+			 "ranges from its own seq");
+		snprintf(zh, zh_cap, "汇总事件的“covers”不是从其自身seq起的升序区间列表");
 		return "bad_field";
 	}
 	if (reject_type(type->valuestring)) {
@@ -159,7 +227,17 @@ static void add_rejected(cJSON *arr, int64_t seq, const char *code, const char *
 	cJSON_AddItemToArray(arr, r);
 }
 
-enum { Q_EVENT, Q_REJECTED, Q_INS_EVENT, Q_INS_REJECTED, Q_PROGRESS, Q_NEXT, Q_SET_PROGRESS, Q_N };
+enum {
+	Q_EVENT,
+	Q_REJECTED,
+	Q_INS_EVENT,
+	Q_INS_REJECTED,
+	Q_PROGRESS,
+	Q_NEXT,
+	Q_SET_PROGRESS,
+	Q_INS_COVERED,
+	Q_N
+};
 
 static const char *const sql[Q_N] = {
 	[Q_EVENT] = "SELECT event_id FROM events WHERE device=?1 AND db_epoch=?2 AND seq=?3",
@@ -171,11 +249,14 @@ static const char *const sql[Q_N] = {
 			   " message, message_zh, received_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
 	[Q_PROGRESS] = "SELECT acked_upto FROM progress WHERE device=?1 AND db_epoch=?2",
 	[Q_NEXT] = "SELECT seq FROM events WHERE device=?1 AND db_epoch=?2 AND seq>?3 UNION "
-		   "SELECT seq FROM rejected WHERE device=?1 AND db_epoch=?2 AND seq>?3 "
+		   "SELECT seq FROM rejected WHERE device=?1 AND db_epoch=?2 AND seq>?3 UNION "
+		   "SELECT seq FROM covered WHERE device=?1 AND db_epoch=?2 AND seq>?3 "
 		   "ORDER BY 1",
 	[Q_SET_PROGRESS] = "INSERT INTO progress(device, db_epoch, acked_upto, updated_ms) "
 			   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(device, db_epoch) DO UPDATE SET "
 			   "acked_upto = excluded.acked_upto, updated_ms = excluded.updated_ms",
+	[Q_INS_COVERED] = "INSERT OR IGNORE INTO covered(device, db_epoch, seq, by_seq) "
+			  "VALUES (?1, ?2, ?3, ?4)",
 };
 
 /* Store a validated batch; the caller holds the lock and the transaction. */
@@ -248,6 +329,22 @@ static int store_batch(sqlite3_stmt **q, const char *device, const char *epoch, 
 			if ((ret = step_done(st)) != 0) {
 				return ret;
 			}
+			/* A rejected summary still accounts for the seqs it stands
+			 * for (they were rejected with it), or the device's
+			 * contiguity would stop at them for good. */
+			if (cJSON_IsString(type) &&
+			    strcmp(type->valuestring, "stats.summary") == 0 &&
+			    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "payload")) &&
+			    covers_ok(cJSON_GetObjectItemCaseSensitive(
+					      cJSON_GetObjectItemCaseSensitive(ev, "payload"),
+					      "covers"),
+				      (double)seq)) {
+				ret = store_covers(q[Q_INS_COVERED], seq,
+						   cJSON_GetObjectItemCaseSensitive(ev, "payload"));
+				if (ret != 0) {
+					return ret;
+				}
+			}
 			add_rejected(rejected, seq, code, en, zh);
 		} else {
 			sqlite3_stmt *st = q[Q_INS_EVENT];
@@ -272,6 +369,12 @@ static int store_batch(sqlite3_stmt **q, const char *device, const char *epoch, 
 			sqlite3_bind_int64(st, 8, now);
 			ret = step_done(st);
 			free(payload);
+			if (ret == 0 &&
+			    strcmp(cJSON_GetObjectItemCaseSensitive(ev, "type")->valuestring,
+				   "stats.summary") == 0) {
+				ret = store_covers(q[Q_INS_COVERED], seq,
+						   cJSON_GetObjectItemCaseSensitive(ev, "payload"));
+			}
 			if (ret != 0) {
 				return ret;
 			}

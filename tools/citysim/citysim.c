@@ -16,6 +16,7 @@
  *        [--port-file FILE] [--log FILE] [--idle-timeout-ms N]
  *        [--max-conns N] [--ticket-lifetime-s N] [--data DIR]
  *        [--reject-type TYPE]... [--status-port N] [--status-port-file FILE]
+ *        [--enrolled-only] [--busy-for N] [--retry-after S]
  *    or: citysim COMMAND --data DIR ... (docs/citysim.md)
  */
 #include <errno.h>
@@ -35,6 +36,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cjson/cJSON.h>
@@ -71,6 +73,9 @@ struct options {
 	const char *data_dir;
 	int status_port; /* -1: no status page */
 	const char *status_port_file;
+	bool enrolled_only; /* refuse devices not in device_access (401 device_unknown) */
+	int busy_for;	    /* answer this many requests 503 busy first */
+	int retry_after_s;  /* their Retry-After */
 };
 
 static struct options opt = {
@@ -80,6 +85,7 @@ static struct options opt = {
 	.max_conns = 16,
 	.ticket_lifetime_s = 3600,
 	.status_port = -1,
+	.retry_after_s = 1,
 };
 
 static struct cs_store store;
@@ -148,6 +154,8 @@ static const char *status_text(int status)
 		return "OK";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 404:
 		return "Not Found";
 	case 403:
@@ -158,6 +166,8 @@ static const char *status_text(int status)
 		return "Payload Too Large";
 	case 426:
 		return "Upgrade Required";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 503:
@@ -364,9 +374,11 @@ static int write_all(struct conn *c, const char *buf, size_t len)
 	return 0;
 }
 
-static int send_reply(struct conn *c, const struct cs_reply *rp, bool keep_alive)
+/* retry_after_s >= 0: with a Retry-After header. */
+static int send_reply(struct conn *c, const struct cs_reply *rp, bool keep_alive, int retry_after_s)
 {
 	char *json = cJSON_PrintUnformatted(rp->json);
+	char ra[40] = "";
 	char head[256];
 	int hl;
 	int ret;
@@ -374,10 +386,13 @@ static int send_reply(struct conn *c, const struct cs_reply *rp, bool keep_alive
 	if (json == NULL) {
 		return -1;
 	}
+	if (retry_after_s >= 0) {
+		snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after_s);
+	}
 	hl = snprintf(head, sizeof(head),
 		      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-		      "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
-		      rp->status, status_text(rp->status), strlen(json),
+		      "Content-Length: %zu\r\n%sConnection: %s\r\n\r\n",
+		      rp->status, status_text(rp->status), strlen(json), ra,
 		      keep_alive ? "keep-alive" : "close");
 	ret = write_all(c, head, (size_t)hl);
 	if (ret == 0) {
@@ -387,12 +402,52 @@ static int send_reply(struct conn *c, const struct cs_reply *rp, bool keep_alive
 	return ret;
 }
 
+/* --busy-for: true while requests are still to be answered busy. */
+static bool take_busy(void)
+{
+	bool busy = false;
+
+	pthread_mutex_lock(&srv.lock);
+	if (opt.busy_for > 0) {
+		opt.busy_for--;
+		busy = true;
+	}
+	pthread_mutex_unlock(&srv.lock);
+	return busy;
+}
+
+/*
+ * The device access list, before anything of the request is looked at or
+ * stored: a revoked device (citysim revoke) is refused 403, an unknown one
+ * 401 under --enrolled-only (docs/sync-protocol.md, "Errors").
+ * @retval true refused (rp filled)
+ */
+static bool access_refused(const char *cn, struct cs_reply *rp)
+{
+	int a = cs_access_check(&store, cn, opt.enrolled_only);
+
+	if (a == CS_ACCESS_REVOKED) {
+		cs_error_reply(rp, 403, "device_revoked",
+			       "the city has revoked this device's certificate",
+			       "市平台已吊销本设备的证书");
+	} else if (a == CS_ACCESS_UNKNOWN) {
+		cs_error_reply(rp, 401, "device_unknown", "the city does not know this device",
+			       "市平台不认识本设备");
+	} else if (a < 0) {
+		cs_error_reply(rp, 500, "storage", "the city's store failed", "市平台存储出错");
+	} else {
+		return false;
+	}
+	return true;
+}
+
 /* Answer the parsed request. @retval 0 keep going, else close. */
 static int answer(struct conn *c, bool resumed)
 {
 	struct cs_request rq = { .body = c->body, .body_len = c->body_len, .cn = c->cn };
 	struct cs_reply rp = { 0 };
 	bool keep = http_should_keep_alive(&c->hp) != 0;
+	int retry_after = -1;
 	char *q;
 	int ret;
 
@@ -412,12 +467,18 @@ static int answer(struct conn *c, bool resumed)
 	} else if (c->body_too_big) {
 		cs_error_reply(&rp, 413, "too_large", "the body is too large", "请求体过大");
 		keep = false;
+	} else if (access_refused(c->cn, &rp)) {
+		keep = false;
+	} else if (take_busy()) {
+		cs_error_reply(&rp, 503, "busy", "the city platform is busy; try again later",
+			       "市平台繁忙，请稍后再试");
+		retry_after = opt.retry_after_s;
 	} else {
 		cs_api_dispatch(&rq, &rp);
 	}
 	logf_("conn=%lu cn=%s %s %s %d %s", c->id, c->cn, rq.method, rq.path, rp.status,
 	      resumed ? "resumed" : "full");
-	ret = send_reply(c, &rp, keep);
+	ret = send_reply(c, &rp, keep, retry_after);
 	cJSON_Delete(rp.json);
 	return ret == 0 && keep ? 0 : -1;
 }
@@ -463,7 +524,7 @@ static void serve(struct conn *c, bool resumed)
 				      http_errno_name(he));
 				cs_error_reply(&rp, 400, "bad_request", "malformed HTTP request",
 					       "HTTP请求格式错误");
-				send_reply(c, &rp, false);
+				send_reply(c, &rp, false, -1);
 				cJSON_Delete(rp.json);
 				goto out_close;
 			}
@@ -571,10 +632,11 @@ static void usage(FILE *f)
 		   "               [--port-file FILE] [--log FILE] [--idle-timeout-ms N]\n"
 		   "               [--max-conns N] [--ticket-lifetime-s N] [--data DIR]\n"
 		   "               [--reject-type TYPE]... [--status-port N]\n"
-		   "               [--status-port-file FILE]\n"
+		   "               [--status-port-file FILE] [--enrolled-only]\n"
+		   "               [--busy-for N] [--retry-after S]\n"
 		   "   or: citysim COMMAND --data DIR ... (dispatch, decide-return,\n"
-		   "       decide-extension, notice, visit, recall, calendar, events, status;\n"
-		   "       citysim COMMAND --help)\n"
+		   "       decide-extension, notice, visit, recall, calendar, events, status,\n"
+		   "       enroll, revoke; citysim COMMAND --help)\n"
 		   "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8443; port 0: any)\n"
 		   "  --cert, --key       the city's certificate (PEM, chain allowed) and key\n"
 		   "  --ca                the CA that signs device certificates\n"
@@ -586,7 +648,10 @@ static void usage(FILE *f)
 		   "  --data DIR          the city's store (DIR/citysim.db; default: in memory)\n"
 		   "  --reject-type TYPE  reject uploaded events of this type (bad_field; tests)\n"
 		   "  --status-port N     status page on http://127.0.0.1:N/ (0: any port)\n"
-		   "  --status-port-file FILE  write the status page's port there\n");
+		   "  --status-port-file FILE  write the status page's port there\n"
+		   "  --enrolled-only     refuse devices not enrolled (401 device_unknown)\n"
+		   "  --busy-for N        answer the first N requests 503 busy (tests)\n"
+		   "  --retry-after S     the Retry-After of those answers (default 1)\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -612,6 +677,10 @@ static int parse_args(int argc, char **argv)
 		if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			exit(0);
+		}
+		if (strcmp(a, "--enrolled-only") == 0) {
+			opt.enrolled_only = true;
+			continue;
 		}
 		if (v == NULL) {
 			fprintf(stderr, "citysim: %s needs a value\n", a);
@@ -646,6 +715,16 @@ static int parse_args(int argc, char **argv)
 			}
 		} else if (strcmp(a, "--status-port-file") == 0) {
 			opt.status_port_file = v;
+		} else if (strcmp(a, "--busy-for") == 0) {
+			if (parse_int(v, 0, 1000000, &opt.busy_for) != 0) {
+				fprintf(stderr, "citysim: --busy-for wants 0..1000000\n");
+				return -1;
+			}
+		} else if (strcmp(a, "--retry-after") == 0) {
+			if (parse_int(v, 0, 86400, &opt.retry_after_s) != 0) {
+				fprintf(stderr, "citysim: --retry-after wants 0..86400\n");
+				return -1;
+			}
 		} else if (strcmp(a, "--cert") == 0) {
 			opt.cert = v;
 		} else if (strcmp(a, "--key") == 0) {
@@ -810,6 +889,13 @@ static void accept_one(mbedtls_net_context *listener)
 	if (fd < 0) {
 		return;
 	}
+	/* An answer goes out in more than one write (TLS records): without this
+	 * its tail waits for the client's delayed ACK, about 40 ms a request. */
+	{
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	if (sa.ss_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
 
@@ -883,6 +969,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	if (cs_store_open(opt.data_dir, &store) != 0) {
+		return 1;
+	}
+	if (cs_access_init(&store) != 0) {
+		cs_store_close(&store);
 		return 1;
 	}
 	cs_api.store = &store;

@@ -109,6 +109,17 @@ bool cs_cli_is_command(const char *name);
 /* Run `citysim COMMAND ...`; @return the exit code. */
 int cs_cli_main(int argc, char **argv);
 
+/* The device access list (table device_access; `citysim enroll|revoke`). */
+enum { CS_ACCESS_OK = 0, CS_ACCESS_UNKNOWN = 1, CS_ACCESS_REVOKED = 2 };
+/* Make the table if missing. @retval 0, -EIO */
+int cs_access_init(struct cs_store *s);
+/*
+ * May device make requests? Unknown devices are accepted unless
+ * enrolled_only. Takes the store's lock.
+ * @retval CS_ACCESS_OK, CS_ACCESS_UNKNOWN, CS_ACCESS_REVOKED, -EIO
+ */
+int cs_access_check(struct cs_store *s, const char *device, bool enrolled_only);
+
 /* ---- citysim.c ----------------------------------------------------------- */
 
 int cs_write_port_file(const char *path, unsigned int port);

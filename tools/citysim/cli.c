@@ -3,7 +3,9 @@
  * order, decide a return or an extension, urge, record a visit result,
  * recall, push a calendar year) becomes an item in the store for the
  * device to pull, in the shapes of docs/orders.md ("City items") and
- * docs/working-days.md; and two read-outs (events, status). They work on
+ * docs/working-days.md; the device access list (enroll, revoke: the server
+ * refuses a revoked device, and with --enrolled-only an unknown one); and
+ * two read-outs (events, status). They work on
  * --data DIR while the server runs: every write is one transaction, and
  * SQLite's locks arbitrate.
  */
@@ -50,8 +52,11 @@ static const struct command {
 	  "visit --device D --number N --result satisfied|lawful|unsatisfied [--reason R]" },
 	{ "recall", "--device --number --reason", "recall --device D --number N --reason R" },
 	{ "calendar", "--year --file", "calendar --year Y --file F" },
+	{ "table", "--kind --file", "table --kind codes|departments --file F" },
 	{ "events", "--device --type", "events --device D [--type T]" },
 	{ "status", "", "status" },
+	{ "enroll", "--device", "enroll --device D" },
+	{ "revoke", "--device --reason", "revoke --device D [--reason R]" },
 };
 
 bool cs_cli_is_command(const char *name)
@@ -273,6 +278,85 @@ static int fail(const char *cmd, const char *en, const char *zh)
 {
 	fprintf(stderr, "citysim %s: %s / %s\n", cmd, en, zh);
 	return 1;
+}
+
+/* ---- device access ------------------------------------------------------- */
+
+static const char access_schema[] = "CREATE TABLE IF NOT EXISTS device_access("
+				    "device TEXT PRIMARY KEY, enrolled_ms INTEGER NOT NULL,"
+				    " revoked_ms INTEGER, reason TEXT)";
+
+int cs_access_init(struct cs_store *s)
+{
+	int rc = sqlite3_exec(s->db, access_schema, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "citysim: store: device_access: %s\n", sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int cs_access_check(struct cs_store *s, const char *device, bool enrolled_only)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -EIO;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = sqlite3_prepare_v2(s->db, "SELECT revoked_ms FROM device_access WHERE device=?1", -1,
+				&st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			ret = sqlite3_column_type(st, 0) == SQLITE_NULL ? CS_ACCESS_OK
+									: CS_ACCESS_REVOKED;
+		} else if (rc == SQLITE_DONE) {
+			ret = enrolled_only ? CS_ACCESS_UNKNOWN : CS_ACCESS_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* enroll: (again) accepted; revoke: refused from its next request on. */
+static int cmd_access(struct cs_store *s, const struct args *a, bool revoke)
+{
+	const char *reason = get(a, "--reason");
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (reason != NULL && !text_ok(reason, 200, false)) {
+		return fail(a->cmd, "--reason must be one line of text", "--reason 须为一行文字");
+	}
+	if (cs_access_init(s) != 0) {
+		return fail(a->cmd, "the store cannot be written", "存储不可写");
+	}
+	rc = sqlite3_prepare_v2(
+		s->db,
+		revoke ? "INSERT INTO device_access(device, enrolled_ms, revoked_ms,"
+			 " reason) VALUES (?1, ?2, ?2, ?3) ON CONFLICT(device) DO "
+			 "UPDATE SET revoked_ms = ?2, reason = ?3"
+		       : "INSERT INTO device_access(device, enrolled_ms) VALUES "
+			 "(?1, ?2) ON CONFLICT(device) DO UPDATE SET "
+			 "revoked_ms = NULL, reason = NULL",
+		-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, get(a, "--device"), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, cs_now_ms());
+		if (revoke) {
+			sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+		}
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		return fail(a->cmd, "the store cannot be written", "存储不可写");
+	}
+	printf("%s\n", get(a, "--device"));
+	return 0;
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -642,27 +726,18 @@ static int cmd_recall(struct cs_store *s, const struct args *a)
 
 /* ---- calendar ------------------------------------------------------------ */
 
-static int cmd_calendar(struct cs_store *s, const struct args *a)
+/* A JSON file of at most 256 KiB, parsed; NULL after saying why. */
+static cJSON *read_json_file(const struct args *a, const char *file)
 {
-	const char *ys = get(a, "--year"), *file = get(a, "--file");
-	const cJSON *fy, *days;
-	char id[CS_ID_MAX + 1];
-	char *text = NULL;
+	char *text;
 	size_t len = 0;
-	cJSON *cal, *it;
-	int year;
-	FILE *f;
+	cJSON *j;
+	FILE *f = fopen(file, "rb");
 
-	if (ys == NULL || file == NULL || sscanf(ys, "%d", &year) != 1 || year < 2000 ||
-	    year > 2099) {
-		return fail(a->cmd, "--year YYYY (2000-2099) and --file F are required",
-			    "须给出--year YYYY（2000至2099）和--file F");
-	}
-	f = fopen(file, "rb");
 	if (f == NULL) {
-		fprintf(stderr, "citysim calendar: cannot read %s: %s / 无法读取文件\n", file,
+		fprintf(stderr, "citysim %s: cannot read %s: %s / 无法读取文件\n", a->cmd, file,
 			strerror(errno));
-		return 1;
+		return NULL;
 	}
 	text = malloc(256 * 1024 + 1);
 	if (text != NULL) {
@@ -671,10 +746,46 @@ static int cmd_calendar(struct cs_store *s, const struct args *a)
 	fclose(f);
 	if (text == NULL || len > 256 * 1024) {
 		free(text);
-		return fail(a->cmd, "the file is larger than 256 KiB", "文件超过256 KiB");
+		fail(a->cmd, "the file is larger than 256 KiB", "文件超过256 KiB");
+		return NULL;
 	}
-	cal = cJSON_ParseWithLength(text, len);
+	j = cJSON_ParseWithLength(text, len);
 	free(text);
+	if (j == NULL) {
+		fail(a->cmd, "the file is not JSON", "文件不是JSON");
+	}
+	return j;
+}
+
+/* Store one item for every device and print its id. */
+static int insert_for_all(struct cs_store *s, const struct args *a, cJSON *it, const char *id)
+{
+	if (insert_item(s, "*", it, false) != 0) {
+		cJSON_Delete(it);
+		return fail(a->cmd, "the item was not stored", "事项未能保存");
+	}
+	printf("%s\n", id);
+	cJSON_Delete(it);
+	return 0;
+}
+
+static int cmd_calendar(struct cs_store *s, const struct args *a)
+{
+	const char *ys = get(a, "--year"), *file = get(a, "--file");
+	const cJSON *fy, *days;
+	char id[CS_ID_MAX + 1];
+	cJSON *cal, *it;
+	int year;
+
+	if (ys == NULL || file == NULL || sscanf(ys, "%d", &year) != 1 || year < 2000 ||
+	    year > 2099) {
+		return fail(a->cmd, "--year YYYY (2000-2099) and --file F are required",
+			    "须给出--year YYYY（2000至2099）和--file F");
+	}
+	cal = read_json_file(a, file);
+	if (cal == NULL) {
+		return 1;
+	}
 	fy = cJSON_GetObjectItemCaseSensitive(cal, "year");
 	days = cJSON_GetObjectItemCaseSensitive(cal, "days");
 	if (!cJSON_IsObject(cal) || !cJSON_IsNumber(fy) || fy->valuedouble != year ||
@@ -691,13 +802,36 @@ static int cmd_calendar(struct cs_store *s, const struct args *a)
 	cJSON_AddStringToObject(it, "item_id", id);
 	cJSON_AddNumberToObject(it, "year", year);
 	cJSON_AddItemToObject(it, "calendar", cal);
-	if (insert_item(s, "*", it, false) != 0) {
-		cJSON_Delete(it);
-		return fail(a->cmd, "the item was not stored", "事项未能保存");
+	return insert_for_all(s, a, it, id);
+}
+
+/* The classification code table or the department list, for every device. */
+static int cmd_table(struct cs_store *s, const struct args *a)
+{
+	const char *kind = get(a, "--kind"), *file = get(a, "--file");
+	bool codes = kind != NULL && strcmp(kind, "codes") == 0;
+	char id[CS_ID_MAX + 1];
+	cJSON *rows, *it;
+
+	if (file == NULL || kind == NULL || (!codes && strcmp(kind, "departments") != 0)) {
+		return fail(a->cmd, "--kind codes|departments and --file F are required",
+			    "须给出--kind codes|departments和--file F");
 	}
-	printf("%s\n", id);
-	cJSON_Delete(it);
-	return 0;
+	rows = read_json_file(a, file);
+	if (rows == NULL) {
+		return 1;
+	}
+	if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) == 0) {
+		cJSON_Delete(rows);
+		return fail(a->cmd, "the file must be a JSON array of rows",
+			    "文件须为由各行组成的JSON数组");
+	}
+	new_item_id(codes ? "codes" : "depts", id, sizeof(id));
+	it = cJSON_CreateObject();
+	cJSON_AddStringToObject(it, "type", codes ? "codes.update" : "departments.update");
+	cJSON_AddStringToObject(it, "item_id", id);
+	cJSON_AddItemToObject(it, codes ? "codes" : "departments", rows);
+	return insert_for_all(s, a, it, id);
 }
 
 /* ---- read-outs ----------------------------------------------------------- */
@@ -834,8 +968,12 @@ int cs_cli_main(int argc, char **argv)
 		ret = cmd_recall(&s, &a);
 	} else if (strcmp(c->name, "calendar") == 0) {
 		ret = cmd_calendar(&s, &a);
+	} else if (strcmp(c->name, "table") == 0) {
+		ret = cmd_table(&s, &a);
 	} else if (strcmp(c->name, "events") == 0) {
 		ret = cmd_events(&s, &a);
+	} else if (strcmp(c->name, "enroll") == 0 || strcmp(c->name, "revoke") == 0) {
+		ret = cmd_access(&s, &a, strcmp(c->name, "revoke") == 0);
 	} else {
 		ret = cmd_status(&s, &a);
 	}

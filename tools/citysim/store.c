@@ -8,7 +8,8 @@
  * Tables: devices (first and last request), events (stored once per
  * device, db_epoch and seq), rejected (events refused, with the reason
  * the device was given), progress (per device and epoch: the highest
- * contiguous seq stored or rejected), items (what the city sends down;
+ * contiguous seq stored, rejected or covered), covered (seqs a device's
+ * stats.summary event stands for: counted as stored), items (what the city sends down;
  * cursor is the row id; device '*' means every device).
  */
 #include <errno.h>
@@ -35,6 +36,9 @@ static const char schema[] =
 	" event_id TEXT, type TEXT, code TEXT NOT NULL, message TEXT NOT NULL,"
 	" message_zh TEXT NOT NULL, received_ms INTEGER NOT NULL,"
 	" PRIMARY KEY (device, db_epoch, seq));"
+	"CREATE TABLE IF NOT EXISTS covered("
+	" device TEXT NOT NULL, db_epoch TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" by_seq INTEGER NOT NULL, PRIMARY KEY (device, db_epoch, seq));"
 	"CREATE TABLE IF NOT EXISTS progress("
 	" device TEXT NOT NULL, db_epoch TEXT NOT NULL, acked_upto INTEGER NOT NULL,"
 	" updated_ms INTEGER NOT NULL, PRIMARY KEY (device, db_epoch));"

@@ -572,6 +572,8 @@
 			h("p", { id: "so-cal", class: "so-cal", role: "status", hidden: true }),
 			h("div", { id: "so-band", class: "so-band" }),
 			h("p", { id: "so-sync", class: "so-sync", hidden: true }),
+			/* the backlog panel of sync.js (how much waits for the city, and why) */
+			h("section", { id: "sy-home", class: "sy-home", hidden: true }),
 			h("p", { id: "so-msg", class: "s-msg", role: "alert", hidden: true }),
 			h("div", { id: "so-listview" },
 				form,

@@ -58,6 +58,10 @@ struct fw_config {
 	int storage_checkpoint_idle_s;
 	int storage_journal_limit_kb;
 	int storage_heap_limit_kb;
+	int storage_low_free_mb; /* backlog policy (fw/backlog.h) */
+	int storage_critical_free_mb;
+	int storage_reserve_mb;
+	int storage_stats_quota;
 	/* [watchdog] */
 	int watchdog_timeout_s;
 	/* [privacy] */

@@ -306,7 +306,8 @@ int orders_link_repeat(struct orders *o, const struct orders_actor *who, int64_t
  * no '/'). Stored as DATA_DIR/attachments/<sha256 hex> before the row is
  * committed. Open states only.
  * @retval 0 (*att_id filled), -EFBIG too large, -EINVAL type or name,
- *         -EPROTO state, -ENOENT, storage errors
+ *         -EPROTO state, -ENOENT, -ENOSPC storage is critical (fw/backlog.h:
+ *         attachments are refused, err says so), storage errors
  */
 int orders_add_attachment(struct orders *o, const struct orders_actor *who, int64_t id,
 			  const char *name, const char *mime, const void *data, size_t len,
@@ -430,7 +431,8 @@ int orders_departments_json(struct orders *o, cJSON **out);
 /* Replace the department list from JSON of that shape (codes 1..63 bytes
  * of A-Z a-z 0-9 _ -, unique; names required). Departments still named by
  * orders stay, marked inactive, when left out. Audited "order.departments".
- * Supervisor or technician. @retval 0, -EINVAL (err), -EPERM, storage */
+ * Supervisor, technician, or the city (role "city", from the sync).
+ * @retval 0, -EINVAL (err), -EPERM, storage */
 int orders_departments_import(struct orders *o, const struct orders_actor *who, const char *json,
 			      size_t len, struct orders_err *err);
 

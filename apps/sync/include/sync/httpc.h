@@ -38,6 +38,7 @@
 #define HTTPC_RESP_HEAD_MAX	 16384 /* the status line and headers we accept */
 #define HTTPC_CONTENT_TYPE_MAX	 64
 #define HTTPC_DETAIL_MAX	 192
+#define HTTPC_RETRY_AFTER_MAX_S	 3600 /* a longer Retry-After is taken as this */
 
 /* ---- byte transport ------------------------------------------------------ */
 
@@ -123,6 +124,13 @@ struct httpc_parser {
 	bool field_ct; /* the current field is Content-Type */
 	char content_type[HTTPC_CONTENT_TYPE_MAX];
 	size_t content_type_len;
+	/* Retry-After: delta-seconds clamped to 0..HTTPC_RETRY_AFTER_MAX_S;
+	 * -1 when absent, an HTTP-date, or not a number */
+	int retry_after_s;
+	bool field_ra; /* the current field is Retry-After */
+	bool ra_seen;
+	int ra_state; /* where its value's scan is: blanks, digits, blanks, bad */
+	int ra_val;
 };
 
 /* Ready p for one response; body has room for body_cap bytes and a NUL. */
@@ -196,6 +204,9 @@ struct httpc_response {
 	const char *body; /* NUL-terminated; in the client's buffer, valid until the next call */
 	size_t body_len;
 	char content_type[HTTPC_CONTENT_TYPE_MAX];
+	/* Retry-After in delta-seconds, 0..HTTPC_RETRY_AFTER_MAX_S; -1: none
+	 * (absent, an HTTP-date, or garbage: ignored) */
+	int retry_after_s;
 };
 
 /* The client's state; the fields are private to httpc.c. */

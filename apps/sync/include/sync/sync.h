@@ -30,7 +30,8 @@
 #define SYNC_PAGE_BODY_MAX    (1024 * 1024) /* bytes of an items page we accept */
 #define SYNC_BACKOFF_MIN_MS   1000
 #define SYNC_BACKOFF_MAX_MS   (300 * 1000)
-#define SYNC_IDLE_POLL_MS     30000	      /* a quiet round repeats this often */
+#define SYNC_IDLE_POLL_MS     30000 /* a quiet round repeats this often */
+#define SYNC_OUTBOX_CHECK_MS  1000  /* idle: new outbox events are looked for this often */
 #define SYNC_CLOCK_WARN_MS    (2 * 60 * 1000) /* a city clock difference logged as evidence */
 #define SYNC_CURSOR_MAX	      128	      /* bytes of a city cursor, NUL included */
 #define SYNC_DEVICE_MAX	      64
@@ -114,7 +115,8 @@ struct sync_status {
 	uint64_t items_conflict; /* items recorded in sync_conflicts */
 	int batch_limit;	 /* events per batch now (halved by a 413) */
 	int64_t backoff_ms;	 /* the backoff ceiling of the current failure (0: none) */
-	int64_t retry_in_ms;	 /* the delay drawn from it (0..backoff_ms) */
+	int64_t retry_in_ms;	 /* the delay drawn from it (0..backoff_ms), or the city's
+				    Retry-After (429/503) when longer */
 };
 
 struct sync;
