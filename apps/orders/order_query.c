@@ -71,6 +71,48 @@ static int count_rows(sqlite3 *db, const char *sql)
 	return n;
 }
 
+/* One department, added or (same code) updated; in the caller's transaction. */
+static int put_dept(struct orders *o, const char *code, const char *zh, const char *en, bool active,
+		    int sort)
+{
+	sqlite3_stmt *st;
+	int ret = store_prepare(o->db,
+				"INSERT INTO departments (code, name_zh, name_en, active, sort) "
+				"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code) DO UPDATE SET "
+				"name_zh = excluded.name_zh, name_en = excluded.name_en, active = "
+				"excluded.active, sort = excluded.sort",
+				&st);
+
+	if (ret < 0) {
+		return ret;
+	}
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, zh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, en, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, active);
+	sqlite3_bind_int(st, 5, sort);
+	return store_step_done(o->db, st, "storing a department");
+}
+
+/* One classification code; in the caller's transaction. */
+static int put_code(struct orders *o, const char *code, const char *name, const char *parent,
+		    int sort)
+{
+	sqlite3_stmt *st;
+	int ret = store_prepare(
+		o->db, "INSERT INTO order_codes (code, name, parent, sort) VALUES (?1, ?2, ?3, ?4)",
+		&st);
+
+	if (ret < 0) {
+		return ret;
+	}
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, parent, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, sort);
+	return store_step_done(o->db, st, "storing a classification code");
+}
+
 /* End a reference-table transaction: when all went well its audit entry and
  * COMMIT, else ROLLBACK. @retval 0 or the first error */
 static int table_commit(struct orders *o, int ret, const char *actor, const char *role,
@@ -94,7 +136,6 @@ static int table_commit(struct orders *o, int ret, const char *actor, const char
 
 int orders_seed_defaults(struct orders *o)
 {
-	sqlite3_stmt *st;
 	int nd, nc, ret;
 
 	nd = count_rows(o->db, "SELECT count(*) FROM departments");
@@ -111,33 +152,13 @@ int orders_seed_defaults(struct orders *o)
 	}
 	for (size_t i = 0;
 	     ret == 0 && nd == 0 && i < sizeof(default_depts) / sizeof(default_depts[0]); i++) {
-		ret = store_prepare(
-			o->db,
-			"INSERT INTO departments (code, name_zh, name_en, active, sort) "
-			"VALUES (?1, ?2, ?3, 1, ?4)",
-			&st);
-		if (ret == 0) {
-			sqlite3_bind_text(st, 1, default_depts[i].code, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, default_depts[i].zh, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, default_depts[i].en, -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, 4, (int)i);
-			ret = store_step_done(o->db, st, "seeding departments");
-		}
+		ret = put_dept(o, default_depts[i].code, default_depts[i].zh, default_depts[i].en,
+			       true, (int)i);
 	}
 	for (size_t i = 0;
 	     ret == 0 && nc == 0 && i < sizeof(default_codes) / sizeof(default_codes[0]); i++) {
-		ret = store_prepare(
-			o->db,
-			"INSERT INTO order_codes (code, name, parent, sort) VALUES (?1, ?2, "
-			"?3, ?4)",
-			&st);
-		if (ret == 0) {
-			sqlite3_bind_text(st, 1, default_codes[i].code, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, default_codes[i].name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, default_codes[i].parent, -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, 4, (int)i);
-			ret = store_step_done(o->db, st, "seeding classification codes");
-		}
+		ret = put_code(o, default_codes[i].code, default_codes[i].name,
+			       default_codes[i].parent, (int)i);
 	}
 	return table_commit(o, ret, "system", "system", "order.seed_tables",
 			    "built-in departments and codes");
@@ -207,7 +228,6 @@ int orders_departments_import(struct orders *o, const struct orders_actor *who, 
 	static const char *const keys[] = { "code", "name_zh", "name_en", "active", NULL };
 	cJSON *root = NULL;
 	const cJSON *it;
-	sqlite3_stmt *st;
 	char detail[64];
 	int n = 0, ret;
 
@@ -281,22 +301,8 @@ int orders_departments_import(struct orders *o, const struct orders_actor *who, 
 		if (ret < 0) {
 			break;
 		}
-		ret = store_prepare(
-			o->db,
-			"INSERT INTO departments (code, name_zh, name_en, active, sort) "
-			"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code) DO UPDATE SET "
-			"name_zh = excluded.name_zh, name_en = excluded.name_en, active = "
-			"excluded.active, sort = excluded.sort",
-			&st);
-		if (ret < 0) {
-			break;
-		}
-		sqlite3_bind_text(st, 1, json_str(it, "code"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, json_str(it, "name_zh"), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, en != NULL ? en : "", -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 4, act == NULL || cJSON_IsTrue(act));
-		sqlite3_bind_int(st, 5, n++);
-		ret = store_step_done(o->db, st, "storing a department");
+		ret = put_dept(o, json_str(it, "code"), json_str(it, "name_zh"),
+			       en != NULL ? en : "", act == NULL || cJSON_IsTrue(act), n++);
 	}
 	snprintf(detail, sizeof(detail), "{\"departments\":%d}", n);
 	ret = table_commit(o, ret, who->user_id, who->role, "order.departments", detail);
@@ -320,7 +326,6 @@ int orders_codes_import(struct orders *o, const struct orders_actor *who, const 
 	cJSON *root = NULL;
 	const cJSON *it;
 	const char **codes = NULL, **parents = NULL;
-	sqlite3_stmt *st;
 	char detail[64];
 	int n = 0, total, ret;
 
@@ -403,20 +408,8 @@ int orders_codes_import(struct orders *o, const struct orders_actor *who, const 
 		ret = store_exec(o->db, "DELETE FROM order_codes");
 	}
 	for (int i = 0; ret == 0 && i < n; i++) {
-		ret = store_prepare(
-			o->db,
-			"INSERT INTO order_codes (code, name, parent, sort) VALUES (?1, ?2, "
-			"?3, ?4)",
-			&st);
-		if (ret < 0) {
-			break;
-		}
-		sqlite3_bind_text(st, 1, codes[i], -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, json_str(cJSON_GetArrayItem(root, i), "name"), -1,
-				  SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, parents[i], -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 4, i);
-		ret = store_step_done(o->db, st, "storing a classification code");
+		ret = put_code(o, codes[i], json_str(cJSON_GetArrayItem(root, i), "name"),
+			       parents[i], i);
 	}
 	snprintf(detail, sizeof(detail), "{\"codes\":%d}", n);
 	ret = table_commit(o, ret, who->user_id, who->role, "order.codes", detail);

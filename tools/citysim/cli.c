@@ -587,31 +587,6 @@ static bool reason_ok(const struct args *a, const char *reason)
 	return true;
 }
 
-static int cmd_decide_return(struct cs_store *s, const struct args *a)
-{
-	const char *reason = get(a, "--reason");
-	bool approved;
-	cJSON *it;
-
-	if (approve_or_reject(a, &approved) != 0) {
-		return 1;
-	}
-	if (!approved && reason == NULL) {
-		reason = "退回理由不充分，请继续办理";
-	}
-	if (reason != NULL && !reason_ok(a, reason)) {
-		return 1;
-	}
-	if ((it = order_item(s, a, "order.return_decision", "r")) == NULL) {
-		return 1;
-	}
-	cJSON_AddStringToObject(it, "decision", approved ? "approved" : "rejected");
-	if (reason != NULL) {
-		cJSON_AddStringToObject(it, "reason", reason);
-	}
-	return finish(s, a, it);
-}
-
 static bool date_ok(const char *d)
 {
 	int y, m, day;
@@ -622,11 +597,17 @@ static bool date_ok(const char *d)
 	       day >= 1 && day <= 31;
 }
 
-static int cmd_decide_extension(struct cs_store *s, const struct args *a)
+/*
+ * A decision on a county's request (return or extension): --approve or
+ * --reject, a reason (a standard one for a rejection without --reason, the
+ * appliance requires one), and for an approved extension an optional --due.
+ */
+static int decide(struct cs_store *s, const struct args *a, const char *type, const char *idp,
+		  const char *reject_reason)
 {
 	const char *reason = get(a, "--reason");
 	const char *due = get(a, "--due");
-	bool approved;
+	bool approved = false;
 	cJSON *it;
 
 	if (approve_or_reject(a, &approved) != 0) {
@@ -637,12 +618,12 @@ static int cmd_decide_extension(struct cs_store *s, const struct args *a)
 			    "--due YYYY-MM-DD只能与--approve一起给出");
 	}
 	if (!approved && reason == NULL) {
-		reason = "延期理由不充分，请按期办结";
+		reason = reject_reason;
 	}
 	if (reason != NULL && !reason_ok(a, reason)) {
 		return 1;
 	}
-	if ((it = order_item(s, a, "order.extension_decision", "x")) == NULL) {
+	if ((it = order_item(s, a, type, idp)) == NULL) {
 		return 1;
 	}
 	cJSON_AddStringToObject(it, "decision", approved ? "approved" : "rejected");
@@ -653,6 +634,16 @@ static int cmd_decide_extension(struct cs_store *s, const struct args *a)
 		cJSON_AddStringToObject(it, "reason", reason);
 	}
 	return finish(s, a, it);
+}
+
+static int cmd_decide_return(struct cs_store *s, const struct args *a)
+{
+	return decide(s, a, "order.return_decision", "r", "退回理由不充分，请继续办理");
+}
+
+static int cmd_decide_extension(struct cs_store *s, const struct args *a)
+{
+	return decide(s, a, "order.extension_decision", "x", "延期理由不充分，请按期办结");
 }
 
 static int cmd_notice(struct cs_store *s, const struct args *a)
